@@ -1,0 +1,34 @@
+/**
+ * Loaded inside every runtime thread: the host functions that need no I/O, answered without the
+ * hop to the event loop. Adding one is adding its module to `threadFunctions`.
+ */
+import type { ThreadHost, ThreadHostFactory } from "@tonearm/runtime";
+import type { ByteHandler } from "./define.js";
+import { configFunctions } from "./thread/config.js";
+import type { ThreadContext } from "./thread/context.js";
+import { timeFunctions } from "./thread/time.js";
+
+/** Settings the in-thread functions need; structured-cloned into each thread. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- in-thread services add their settings here
+export interface ThreadHostData {}
+
+function threadFunctions(_data: ThreadHostData): Readonly<Record<string, ByteHandler<ThreadContext>>> {
+  return { ...configFunctions, ...timeFunctions };
+}
+
+/** Names answered in-thread; the main-side host never sees these. */
+export const THREAD_FUNCTION_NAMES: ReadonlySet<string> = new Set(Object.keys(threadFunctions({})));
+
+const createThreadHost: ThreadHostFactory = (data): ThreadHost => {
+  const functions = threadFunctions((data ?? {}));
+  return {
+    names: new Set(Object.keys(functions)),
+    call(plugin, name, request) {
+      const fn = functions[name];
+      if (!fn) throw new Error(`env.${name} is not answered in-thread`);
+      return fn(plugin, request);
+    },
+  };
+};
+
+export default createThreadHost;
