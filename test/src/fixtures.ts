@@ -1,3 +1,5 @@
+import { readFile } from "node:fs/promises";
+import { loadManifest, type PluginManifest } from "@tonearm/manifest";
 import { fileURLToPath } from "node:url";
 
 /** Where the test setup writes built fixture plugin folders (each usable as a plugins folder). */
@@ -15,3 +17,9 @@ export const fixturePaths = {
     return `${BUILD_ROOT}${set}/${name}`;
   },
 };
+
+/** A built fixture plugin as the runtime loads it: folder name as id, its manifest and wasm bytes. */
+export async function readFixture(set: FixtureSet, name: string): Promise<{ id: string; manifest: PluginManifest; wasm: Uint8Array }> {
+  const dir = fixturePaths.plugin(set, name);
+  return { id: name, manifest: await loadManifest(dir), wasm: new Uint8Array(await readFile(`${dir}/plugin.wasm`)) };
+}

@@ -1,3 +1,3 @@
 /** Shared helpers for Tonearm's test suites: fixture locations and real-service discovery. */
-export { fixturePaths, type FixtureSet } from "./fixtures.js";
+export { fixturePaths, readFixture, type FixtureSet } from "./fixtures.js";
 export { natsUrl, redisUrl, testNamespace, startNats, startRedis, freePort, type OwnServer } from "./services.js";
