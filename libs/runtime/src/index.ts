@@ -10,3 +10,5 @@ export type { ThreadHost, ThreadHostFactory } from "./thread-protocol.js";
 export { decodeJsonResponse, encodeJsonRequest, invoke, invokeJson } from "./invoke.js";
 export { initializePlugin } from "./lifecycle.js";
 export { limitMemory, MemoryLimitError, WASM_PAGE_SIZE } from "./memory-limit.js";
+/** One instance on the calling thread, without pool or deadline: for embedding and measurement. */
+export { PluginInstance, type GuestResult, type HostDispatch, type InstanceOptions } from "./instance.js";

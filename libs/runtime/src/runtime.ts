@@ -122,6 +122,18 @@ export class Runtime {
     if (entry.current) this.#retire(entry.current);
   }
 
+  /**
+   * Takes a loaded plugin out of service with a reason, e.g. when its `OnInit` failed: calls are
+   * refused with `load_error` and that reason until the plugin is loaded again.
+   */
+  markFailed(id: string, reason: string): void {
+    const entry = this.#entry(id);
+    entry.error = reason;
+    const current = entry.current;
+    delete entry.current;
+    if (current) this.#retire(current);
+  }
+
   status(id: string): PluginStatus | undefined {
     const entry = this.#plugins.get(id);
     if (!entry) return undefined;
