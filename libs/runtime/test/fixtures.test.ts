@@ -20,7 +20,7 @@ async function handleHostCall(call: HostCall): Promise<Uint8Array> {
   hostCalls.push({ plugin: call.pluginId, name: call.name, request: call.request });
   const answer = await fetch(`${echoUrl}/${call.name}`, { signal: call.signal }).then((r) => r.text());
   if (call.name === "schedule_one_time" || call.name === "schedule_recurring") {
-    return toBinary(schedulerHost.ScheduleResponseSchema, create(schedulerHost.ScheduleResponseSchema, { newScheduleId: answer }));
+    return toBinary(schedulerHost.ScheduleResponseSchema, create(schedulerHost.ScheduleResponseSchema, { scheduleId: answer }));
   }
   throw new Error(`no host function ${call.name} in this test`);
 }
