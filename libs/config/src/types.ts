@@ -1,0 +1,74 @@
+/** Where Tonearm runs its services: all in one process, or spread over NATS and Redis. */
+export type Mode = "embedded" | "cluster";
+
+/**
+ * Limits of the plugin runtime, as written under [runtime]. A field left unset takes the runtime's
+ * own default; `toRuntimeOptions` turns these into the runtime's options.
+ */
+export interface RuntimeSettings {
+  /** Worker threads kept running. Runtime default: the number of CPUs. */
+  readonly threadsMin?: number;
+  /** Worker threads at most. Runtime default: max(4, 4 × threadsMin). */
+  readonly threadsMax?: number;
+  /** Threads above threadsMin idle this long are stopped. Runtime default 60 000. */
+  readonly threadIdleTtlMs?: number;
+  /** Idle instances kept per plugin and thread. Runtime default 8. */
+  readonly maxIdleInstances?: number;
+  /** Calls of one plugin running at once. Runtime default 10. */
+  readonly maxConcurrentCalls?: number;
+  /** How long a call waits for a free slot of its plugin. Runtime default 5 000. */
+  readonly acquireTimeoutMs?: number;
+  /** Idle instances unused this long are dropped. Runtime default 60 000. */
+  readonly instanceIdleTtlMs?: number;
+  /** Deadline of one plugin call, queueing included. Runtime default 30 000. */
+  readonly callTimeoutMs?: number;
+  /** Linear-memory ceiling per instance, in MiB. Runtime default 256. */
+  readonly memoryLimitMiB?: number;
+  /** Largest response a plugin may return, in bytes. Runtime default 16 MiB. */
+  readonly maxResultBytes?: number;
+}
+
+/** The configuration of a Tonearm process: the TOML file, overridden by the environment. */
+export interface TonearmConfig {
+  /** Separates clusters sharing one NATS and one Redis; part of subjects and keys. @default "default" */
+  readonly namespace: string;
+  /** @default "embedded", or "cluster" when NATS_URL or REDIS_URL is set */
+  readonly mode: Mode;
+  readonly plugins: {
+    /** Absolute path of the plugins folder. @default "./plugins" next to the config file (or the cwd) */
+    folder: string;
+    /** Reload plugins whose files change. @default true */
+    autoReload: boolean;
+    /** Quiet time after the last change before a reload. @default 500 */
+    reloadDebounceMs: number;
+  };
+  /** Settings per plugin id: keys lower-cased, values as strings, as plugins receive them. */
+  readonly pluginConfig: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Navidrome's BaseURL (a URL or only a path). @default "" */
+  readonly baseUrl: string;
+  /** Navidrome's ShareURL, base of artwork URLs. @default "" */
+  readonly shareUrl: string;
+  readonly artwork: {
+    /**
+     * HS256 key of artwork URLs. Empty means none was configured: the process should generate a
+     * random one at start and log a warning (URLs then stop working after a restart).
+     * @default ""
+     */
+    secret: string;
+  };
+  /** The Subsonic server the subsonicapi host service forwards to; unset when not configured. */
+  readonly subsonic: { url?: string; username?: string; password?: string };
+  /** @default { servers: ["nats://127.0.0.1:4222"] } */
+  readonly nats: { servers: string[] };
+  /** @default { url: "redis://127.0.0.1:6379" } */
+  readonly redis: { url: string };
+  readonly runtime: RuntimeSettings;
+  /** Outbound HTTP of plugins. @default { timeoutMs: 10 000, maxResponseBytes: 10 MiB } */
+  readonly http: { timeoutMs: number; maxResponseBytes: number };
+  /** Per-plugin cache quota; a missing field means no limit. */
+  readonly cache: { maxEntries?: number; maxBytes?: number };
+  /** @default { level: "info" } */
+  readonly log: { level: string };
+  /** Port of the Prometheus endpoint; no metrics server when unset. */
+  readonly metrics: { port?: number };
+}

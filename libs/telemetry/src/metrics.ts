@@ -1,0 +1,106 @@
+/**
+ * Prometheus instruments of a Tonearm process. Each `Metrics` owns its registry (never prom-client's
+ * global one), so several services, or tests, in one process do not collide.
+ *
+ * Labels carry plugin ids, capabilities, methods and outcomes: small, known sets. Never put user
+ * names, URLs or error texts in a label.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+export interface MetricsOptions {
+  /** Prefix of every series name, default process metrics included. @default "tonearm_" */
+  readonly prefix?: string;
+}
+
+/** Label value of `pluginCalls.code` for a call that succeeded. */
+export const CALL_OK = "ok";
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** Plugin calls finished; `code` is "ok" or the error code (timeout, not_found, plugin_error, …). */
+  readonly pluginCalls: Counter<"plugin" | "capability" | "method" | "code">;
+  /** Time from accepting a plugin call to its answer, in seconds. */
+  readonly pluginCallDuration: Histogram<"plugin" | "capability" | "method">;
+  /** Host functions called by plugins; `outcome` e.g. ok, error, denied. */
+  readonly hostCalls: Counter<"plugin" | "function" | "outcome">;
+  /** Worker threads running plugin code. */
+  readonly runtimeThreads: Gauge;
+  /** Requests answered on the bus; `subject_kind` e.g. call, agents; `outcome` ok or an error code. */
+  readonly busRequests: Counter<"subject_kind" | "outcome">;
+  /** Scrobble and now-playing events handed to a plugin; `outcome` e.g. ok, error, parked. */
+  readonly scrobbleEvents: Counter<"plugin" | "outcome">;
+  /** Schedules fired into a plugin; `outcome` ok or an error code. */
+  readonly schedulerFires: Counter<"plugin" | "outcome">;
+}
+
+/** Plugin calls last from microseconds (warm instance) to the 30 s deadline. */
+const CALL_DURATION_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const prefix = options.prefix ?? "tonearm_";
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix });
+  const registers = [registry];
+  return {
+    registry,
+    pluginCalls: new Counter({
+      name: `${prefix}plugin_calls_total`,
+      help: "Plugin calls finished, by outcome code (ok on success).",
+      labelNames: ["plugin", "capability", "method", "code"],
+      registers,
+    }),
+    pluginCallDuration: new Histogram({
+      name: `${prefix}plugin_call_duration_seconds`,
+      help: "Duration of plugin calls, queueing included.",
+      labelNames: ["plugin", "capability", "method"],
+      buckets: CALL_DURATION_BUCKETS,
+      registers,
+    }),
+    hostCalls: new Counter({
+      name: `${prefix}host_calls_total`,
+      help: "Host functions called by plugins.",
+      labelNames: ["plugin", "function", "outcome"],
+      registers,
+    }),
+    runtimeThreads: new Gauge({
+      name: `${prefix}runtime_threads`,
+      help: "Worker threads running plugin code.",
+      registers,
+    }),
+    busRequests: new Counter({
+      name: `${prefix}bus_requests_total`,
+      help: "Requests answered on the message bus.",
+      labelNames: ["subject_kind", "outcome"],
+      registers,
+    }),
+    scrobbleEvents: new Counter({
+      name: `${prefix}scrobble_events_total`,
+      help: "Scrobble and now-playing events delivered to plugins.",
+      labelNames: ["plugin", "outcome"],
+      registers,
+    }),
+    schedulerFires: new Counter({
+      name: `${prefix}scheduler_fires_total`,
+      help: "Scheduled callbacks fired into plugins.",
+      labelNames: ["plugin", "outcome"],
+      registers,
+    }),
+  };
+}
+
+/** A finished plugin call, in the shape the runtime reports it. */
+export interface PluginCallRecord {
+  readonly pluginId: string;
+  readonly capability: string;
+  readonly method: string;
+  readonly durationMs: number;
+  /** The error code; undefined on success. */
+  readonly code?: string;
+}
+
+/** Counts a finished call and records its duration. */
+export function recordPluginCall(metrics: Metrics, call: PluginCallRecord): void {
+  const labels = { plugin: call.pluginId, capability: call.capability, method: call.method };
+  metrics.pluginCalls.inc({ ...labels, code: call.code ?? CALL_OK });
+  metrics.pluginCallDuration.observe(labels, call.durationMs / 1000);
+}
