@@ -6,3 +6,21 @@ export { createHost, type HostDependencies, type MainContext, type MainFunctions
 export type { ThreadHostData } from "./thread-host.js";
 export { asyncHandler, syncHandler, type AsyncByteHandler, type ByteHandler } from "./define.js";
 export { localTimeZone, rfc3339 } from "./thread/time.js";
+export {
+  CacheQuotaExceededError,
+  DEFAULT_TTL_MS,
+  MAX_TTL_MS,
+  createCacheFunctions,
+  createMemoryCacheStore,
+  createRedisCacheStore,
+  entrySize,
+  type CacheQuota,
+  type CacheStore,
+  type CacheUsage,
+  type CacheValue,
+  type CacheValueType,
+  type MemoryCacheStore,
+  type MemoryCacheStoreOptions,
+  type RedisCacheStoreOptions,
+} from "./main/cache/index.js";
+export type { ArtworkSettings } from "./thread/artwork.js";

@@ -4,16 +4,23 @@
  */
 import type { ThreadHost, ThreadHostFactory } from "@tonearm/runtime";
 import type { ByteHandler } from "./define.js";
+import { artworkFunctions, type ArtworkSettings } from "./thread/artwork.js";
 import { configFunctions } from "./thread/config.js";
 import type { ThreadContext } from "./thread/context.js";
 import { timeFunctions } from "./thread/time.js";
 
 /** Settings the in-thread functions need; structured-cloned into each thread. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- in-thread services add their settings here
-export interface ThreadHostData {}
+export interface ThreadHostData {
+  /** Signing settings of the artwork URLs; without them the artwork functions answer an error. */
+  readonly artwork?: ArtworkSettings;
+}
 
-function threadFunctions(_data: ThreadHostData): Readonly<Record<string, ByteHandler<ThreadContext>>> {
-  return { ...configFunctions, ...timeFunctions };
+function threadFunctions(data: ThreadHostData): Readonly<Record<string, ByteHandler<ThreadContext>>> {
+  return {
+    ...configFunctions,
+    ...timeFunctions,
+    ...artworkFunctions(data.artwork ?? { secret: "", shareUrl: "", baseUrl: "" }),
+  };
 }
 
 /** Names answered in-thread; the main-side host never sees these. */
