@@ -96,7 +96,8 @@ interface ValidDocument {
   mode: Mode;
   BaseURL: string;
   ShareURL: string;
-  Plugins: { Folder: string; AutoReload: boolean; ReloadDebounceMs: number };
+  Agents: string;
+  Plugins: { Folder: string; Enabled: boolean; AutoReload: boolean; ReloadDebounceMs: number };
   PluginConfig: Record<string, Record<string, string | number | boolean>>;
   nats: { servers: string[] };
   redis: { url: string };
@@ -140,6 +141,7 @@ function toConfig(doc: ValidDocument, context: BuildContext, overrides: readonly
     mode: doc.mode,
     plugins: {
       folder: resolve(base, doc.Plugins.Folder),
+      enabled: doc.Plugins.Enabled,
       autoReload: doc.Plugins.AutoReload,
       reloadDebounceMs: doc.Plugins.ReloadDebounceMs,
     },
@@ -151,6 +153,7 @@ function toConfig(doc: ValidDocument, context: BuildContext, overrides: readonly
     ),
     baseUrl: doc.BaseURL,
     shareUrl: doc.ShareURL,
+    agents: doc.Agents.split(",").map((name) => name.trim()).filter((name) => name !== ""),
     artwork: { secret: doc.artwork.secret },
     subsonic: { ...doc.subsonic },
     nats: { servers: [...doc.nats.servers] },

@@ -37,6 +37,8 @@ export interface TonearmConfig {
   readonly plugins: {
     /** Absolute path of the plugins folder. @default "./plugins" next to the config file (or the cwd) */
     folder: string;
+    /** Navidrome's Plugins.Enabled: false loads no plugin. @default true */
+    enabled: boolean;
     /** Reload plugins whose files change. @default true */
     autoReload: boolean;
     /** Quiet time after the last change before a reload. @default 500 */
@@ -48,6 +50,8 @@ export interface TonearmConfig {
   readonly baseUrl: string;
   /** Navidrome's ShareURL, base of artwork URLs. @default "" */
   readonly shareUrl: string;
+  /** Navidrome's Agents, split: metadata agents in the order they are asked. @default [] */
+  readonly agents: readonly string[];
   readonly artwork: {
     /**
      * HS256 key of artwork URLs. Empty means none was configured: the process should generate a

@@ -18,10 +18,11 @@ describe("defaults", () => {
     expect(config).toEqual({
       namespace: "default",
       mode: "embedded",
-      plugins: { folder: "/srv/tonearm/plugins", autoReload: true, reloadDebounceMs: 500 },
+      plugins: { folder: "/srv/tonearm/plugins", enabled: true, autoReload: true, reloadDebounceMs: 500 },
       pluginConfig: {},
       baseUrl: "",
       shareUrl: "",
+      agents: [],
       artwork: { secret: "" },
       subsonic: {},
       nats: { servers: ["nats://127.0.0.1:4222"] },

@@ -76,12 +76,12 @@ describe("ConfigError", () => {
   });
 
   it("refuses unknown keys at the top level and in every section", () => {
-    const error = fromFile('Nmespace = "x"\nEnabled = true\n[Plugins]\nEnabled = true\n[bogus]\nx = 1\n[runtime]\nthreads = 4');
+    const error = fromFile('Nmespace = "x"\nEnabled = true\n[Plugins]\nBogus = true\n[bogus]\nx = 1\n[runtime]\nthreads = 4');
     expect(error.problems).toEqual([
       "Nmespace: unknown key (did you mean namespace?)",
       "Enabled: unknown key",
       "bogus: unknown key",
-      "Plugins.Enabled: unknown key",
+      "Plugins.Bogus: unknown key",
       "runtime.threads: unknown key",
     ]);
   });
