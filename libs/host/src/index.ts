@@ -24,3 +24,9 @@ export {
   type RedisCacheStoreOptions,
 } from "./main/cache/index.js";
 export type { ArtworkSettings } from "./thread/artwork.js";
+export * from "./main/scheduler/index.js";
+export * from "./main/subsonic/index.js";
+export * from "./main/http/index.js";
+export * from "./main/websocket/index.js";
+export { createPluginHost, hostSettings, type HostDrivers, type HostSettings } from "./plugin-host.js";
+export { websocketCallbackCall, type CallbackCall } from "./websocket-callbacks.js";
