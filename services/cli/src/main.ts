@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /** The `tonearm` command line. */
 import { Command, Option } from "commander";
 import { runCall, runPluginList, runStart } from "./commands.js";
