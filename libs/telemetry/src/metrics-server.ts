@@ -1,6 +1,7 @@
 /**
- * The Prometheus scrape endpoint: GET /metrics answers the registry's exposition text; any other
- * path is 404, any other method on /metrics 405. Port 0 picks a free port (read it back from
+ * The operations endpoint of a process: GET /metrics answers the registry's exposition text,
+ * /healthz says the process is alive, /readyz whether it serves (503 with the reason while it does
+ * not); any other path is 404, any other method 405. Port 0 picks a free port (read it back from
  * `port`).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -14,9 +15,12 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export async function startMetricsServer(metrics: Metrics, port: number): Promise<MetricsServer> {
+/** Readiness of the process: undefined when ready, else why not. */
+export type ReadinessProbe = () => string | undefined;
+
+export async function startMetricsServer(metrics: Metrics, port: number, readiness: ReadinessProbe = () => undefined): Promise<MetricsServer> {
   const server = createServer((request, response) => {
-    answer(metrics, request, response).catch((error: unknown) => {
+    answer(metrics, readiness, request, response).catch((error: unknown) => {
       if (!response.headersSent) response.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
       response.end(`collecting metrics failed: ${error instanceof Error ? error.message : String(error)}\n`);
     });
@@ -43,14 +47,25 @@ export async function startMetricsServer(metrics: Metrics, port: number): Promis
   };
 }
 
-async function answer(metrics: Metrics, request: IncomingMessage, response: ServerResponse): Promise<void> {
+const TEXT = { "content-type": "text/plain; charset=utf-8" };
+
+async function answer(metrics: Metrics, readiness: ReadinessProbe, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const path = (request.url ?? "/").split("?")[0];
-  if (path !== "/metrics") {
-    response.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("not found; metrics are at /metrics\n");
+  if (path !== "/metrics" && path !== "/healthz" && path !== "/readyz") {
+    response.writeHead(404, TEXT).end("not found; try /metrics, /healthz or /readyz\n");
     return;
   }
   if (request.method !== "GET") {
-    response.writeHead(405, { allow: "GET", "content-type": "text/plain; charset=utf-8" }).end("method not allowed\n");
+    response.writeHead(405, { allow: "GET", ...TEXT }).end("method not allowed\n");
+    return;
+  }
+  if (path === "/healthz") {
+    response.writeHead(200, TEXT).end("ok\n");
+    return;
+  }
+  if (path === "/readyz") {
+    const notReady = readiness();
+    response.writeHead(notReady === undefined ? 200 : 503, TEXT).end(`${notReady ?? "ready"}\n`);
     return;
   }
   const body = await metrics.registry.metrics();

@@ -85,6 +85,15 @@ describe("startMetricsServer", () => {
     expect((await get(server.port, "/metrics", "POST")).status).toBe(405);
   });
 
+  it("answers /healthz always and /readyz by the readiness probe", async () => {
+    let reason: string | undefined = "loading plugins";
+    server = await startMetricsServer(createMetrics(), 0, () => reason);
+    expect(await get(server.port, "/healthz")).toMatchObject({ status: 200, body: "ok\n" });
+    expect(await get(server.port, "/readyz")).toMatchObject({ status: 503, body: "loading plugins\n" });
+    reason = undefined;
+    expect(await get(server.port, "/readyz")).toMatchObject({ status: 200, body: "ready\n" });
+  });
+
   it("stops listening on close, and close may be called twice", async () => {
     const started = await startMetricsServer(createMetrics(), 0);
     await started.close();
