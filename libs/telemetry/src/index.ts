@@ -11,7 +11,7 @@ export {
   type MetricsOptions,
   type PluginCallRecord,
 } from "./metrics.js";
-export { startMetricsServer, type MetricsServer } from "./metrics-server.js";
+export { startMetricsServer, type ExtraRoutes, type MetricsServer, type OperationsOptions, type ReadinessProbe } from "./metrics-server.js";
 export {
   TRACEPARENT_HEADER,
   childSpan,

@@ -18,9 +18,20 @@ export interface MetricsServer {
 /** Readiness of the process: undefined when ready, else why not. */
 export type ReadinessProbe = () => string | undefined;
 
-export async function startMetricsServer(metrics: Metrics, port: number, readiness: ReadinessProbe = () => undefined): Promise<MetricsServer> {
+/** Answers requests outside the operations paths; resolves false when it does not handle the path. */
+export type ExtraRoutes = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
+
+export interface OperationsOptions {
+  readonly readiness?: ReadinessProbe;
+  readonly routes?: ExtraRoutes;
+  /** @default all interfaces */
+  readonly host?: string;
+}
+
+export async function startMetricsServer(metrics: Metrics, port: number, options: OperationsOptions = {}): Promise<MetricsServer> {
+  const readiness = options.readiness ?? (() => undefined);
   const server = createServer((request, response) => {
-    answer(metrics, readiness, request, response).catch((error: unknown) => {
+    answer(metrics, readiness, options.routes, request, response).catch((error: unknown) => {
       if (!response.headersSent) response.writeHead(500, { "content-type": "text/plain; charset=utf-8" });
       response.end(`collecting metrics failed: ${error instanceof Error ? error.message : String(error)}\n`);
     });
@@ -28,7 +39,7 @@ export async function startMetricsServer(metrics: Metrics, port: number, readine
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error): void => reject(error);
     server.once("error", onError);
-    server.listen(port, () => {
+    server.listen(port, options.host, () => {
       server.off("error", onError);
       resolve();
     });
@@ -49,9 +60,16 @@ export async function startMetricsServer(metrics: Metrics, port: number, readine
 
 const TEXT = { "content-type": "text/plain; charset=utf-8" };
 
-async function answer(metrics: Metrics, readiness: ReadinessProbe, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function answer(
+  metrics: Metrics,
+  readiness: ReadinessProbe,
+  routes: ExtraRoutes | undefined,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
   const path = (request.url ?? "/").split("?")[0];
   if (path !== "/metrics" && path !== "/healthz" && path !== "/readyz") {
+    if (routes && (await routes(request, response))) return;
     response.writeHead(404, TEXT).end("not found; try /metrics, /healthz or /readyz\n");
     return;
   }

@@ -87,11 +87,23 @@ describe("startMetricsServer", () => {
 
   it("answers /healthz always and /readyz by the readiness probe", async () => {
     let reason: string | undefined = "loading plugins";
-    server = await startMetricsServer(createMetrics(), 0, () => reason);
+    server = await startMetricsServer(createMetrics(), 0, { readiness: () => reason });
     expect(await get(server.port, "/healthz")).toMatchObject({ status: 200, body: "ok\n" });
     expect(await get(server.port, "/readyz")).toMatchObject({ status: 503, body: "loading plugins\n" });
     reason = undefined;
     expect(await get(server.port, "/readyz")).toMatchObject({ status: 200, body: "ready\n" });
+  });
+
+  it("hands other paths to extra routes before answering 404", async () => {
+    server = await startMetricsServer(createMetrics(), 0, {
+      routes: (request, response) => {
+        if (request.url !== "/v1/ping") return Promise.resolve(false);
+        response.end("pong\n");
+        return Promise.resolve(true);
+      },
+    });
+    expect(await get(server.port, "/v1/ping")).toMatchObject({ status: 200, body: "pong\n" });
+    expect((await get(server.port, "/v1/other")).status).toBe(404);
   });
 
   it("stops listening on close, and close may be called twice", async () => {
