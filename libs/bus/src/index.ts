@@ -1,1 +1,58 @@
-export {};
+/**
+ * Tonearm's message bus: the `Bus` port with its two adapters (NATS via nats.js v3, and in-memory
+ * for embedded mode), the names of every subject, bucket and stream, and the plugin-call protocol.
+ */
+export type {
+  Bus,
+  BusLogger,
+  BusMessage,
+  ConsumeOptions,
+  ConsumerMessages,
+  ConsumerOptions,
+  DurableConsumer,
+  Headers,
+  KeyValue,
+  KvChange,
+  KvEntry,
+  KvOptions,
+  KvWatch,
+  MessageHandler,
+  ObjectInfo,
+  ObjectStore,
+  PersistAck,
+  PersistOptions,
+  PublishOptions,
+  RequestOptions,
+  StreamMessage,
+  StreamOptions,
+  SubscribeOptions,
+  Subscription,
+} from "./types.js";
+export { BusError, BusErrorCode } from "./errors.js";
+export { connectNatsBus, type NatsBusOptions } from "./nats/bus.js";
+export { createMemoryBus, type MemoryBusOptions } from "./memory/bus.js";
+export {
+  GatewayMethod,
+  ScrobbleKind,
+  checkNamespace,
+  decodeToken,
+  encodeToken,
+  storageNames,
+  subjects,
+  type CallTarget,
+  type StorageNames,
+  type Subjects,
+} from "./subjects.js";
+export {
+  CallContentType,
+  CallHeader,
+  decodeCallReply,
+  decodeCallRequest,
+  encodeCallError,
+  encodeCallReply,
+  encodeCallRequest,
+  type CallMetadata,
+  type CallRequest,
+  type WireMessage,
+} from "./call-protocol.js";
+export { DEFAULT_CALL_TIMEOUT_MS, callPlugin, type PluginCall } from "./call-client.js";

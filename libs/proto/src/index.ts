@@ -10,3 +10,4 @@ export * as websocketHost from "./gen/navidrome/host/websocket/v1/websocket_pb.j
 export * as cacheHost from "./gen/navidrome/host/cache/v1/cache_pb.js";
 export * as artworkHost from "./gen/navidrome/host/artwork/v1/artwork_pb.js";
 export * as subsonicHost from "./gen/navidrome/host/subsonicapi/v1/subsonicapi_pb.js";
+export * as bus from "./gen/bus/v1/bus_pb.js";

@@ -2,6 +2,9 @@
 import { resolve } from "node:path";
 import { loadConfig, type TonearmConfig } from "@tonearm/config";
 import { hostSettings } from "@tonearm/host";
+import type { JsonValue } from "@bufbuild/protobuf";
+import { CallError, CallErrorCode } from "@tonearm/abi";
+import { callPlugin, connectNatsBus } from "@tonearm/bus";
 import { invokeJson, Runtime } from "@tonearm/runtime";
 import { describeFailure, parseJsonArgument, parseMethodRef } from "./call.js";
 import { createLocalHost, type LocalHost } from "./local-host.js";
@@ -27,37 +30,96 @@ export async function runPluginList(options: CommonOptions): Promise<void> {
   process.stdout.write(`${table}\n`);
 }
 
-export async function runCall(pluginId: string, methodRef: string, json: string, options: CommonOptions & { timeout?: number }): Promise<void> {
-  let runtime: Runtime | undefined;
-  let local: LocalHost | undefined;
+export interface CallOptions extends CommonOptions {
+  readonly timeout?: number;
+  /** Call through a running cluster on this NATS server instead of loading the folder. */
+  readonly nats?: string;
+  readonly namespace?: string;
+  /** Call through the HTTP endpoint of a running `tonearm start`. */
+  readonly url?: string;
+}
+
+export async function runCall(pluginId: string, methodRef: string, json: string, options: CallOptions): Promise<void> {
   try {
-    const { config, folder } = await settings(options);
     const { capability, method } = parseMethodRef(methodRef);
     const request = parseJsonArgument(json);
-    // A one-off call needs no stable artwork key, so a random one is made without a warning.
-    local = createLocalHost(config, hostSettings(config), () => runtime, warn);
-    runtime = Runtime.create({
-      threads: { min: 1 },
-      host: local.host,
-      onPluginLog: (plugin, line) => process.stderr.write(`[${plugin}] ${line}\n`),
-    });
-    const [loaded] = await loadPluginFolder(runtime, folder, config.pluginConfig, pluginId);
-    if (loaded?.error) process.stderr.write(`plugin ${pluginId}: ${loaded.error}\n`);
-    const response = await invokeJson(runtime, pluginId, capability, method, request, options.timeout ? { timeoutMs: options.timeout } : undefined);
+    const target = { pluginId, capability, method, request, ...(options.timeout ? { timeoutMs: options.timeout } : {}) };
+    let response: JsonValue;
+    if (options.url) response = await callOverHttp(options.url, target);
+    else if (options.nats) response = await callOverNats(options.nats, options.namespace ?? (await settings(options)).config.namespace, target);
+    else response = await callInProcess(await settings(options), target);
     process.stdout.write(`${JSON.stringify(response)}\n`);
   } catch (err) {
     process.stderr.write(`${describeFailure(err)}\n`);
     process.exitCode = 1;
-  } finally {
-    await runtime?.close();
-    await local?.close();
   }
+}
+
+interface CallTarget {
+  readonly pluginId: string;
+  readonly capability: string;
+  readonly method: string;
+  readonly request: JsonValue;
+  readonly timeoutMs?: number;
+}
+
+/** Loads the one plugin from the folder into a runtime of this process. */
+async function callInProcess({ config, folder }: { config: TonearmConfig; folder: string }, target: CallTarget): Promise<JsonValue> {
+  // A one-off call needs no stable artwork key, so a random one is made without a warning.
+  const local: LocalHost = createLocalHost(config, hostSettings(config), () => runtime, warn);
+  const runtime: Runtime = Runtime.create({
+    threads: { min: 1 },
+    host: local.host,
+    onPluginLog: (plugin, line) => process.stderr.write(`[${plugin}] ${line}\n`),
+  });
+  try {
+    const [loaded] = await loadPluginFolder(runtime, folder, config.pluginConfig, target.pluginId);
+    if (loaded?.error) process.stderr.write(`plugin ${target.pluginId}: ${loaded.error}\n`);
+    const options = target.timeoutMs ? { timeoutMs: target.timeoutMs } : undefined;
+    return await invokeJson(runtime, target.pluginId, target.capability, target.method, target.request, options);
+  } finally {
+    await runtime.close();
+    await local.close();
+  }
+}
+
+async function callOverNats(servers: string, namespace: string, target: CallTarget): Promise<JsonValue> {
+  const bus = await connectNatsBus({ servers: servers.split(","), namespace, name: "tonearm-call" });
+  try {
+    return await callPlugin(bus, namespace, {
+      plugin: target.pluginId,
+      capability: target.capability,
+      method: target.method,
+      json: target.request,
+      caller: "cli",
+      ...(target.timeoutMs ? { timeoutMs: target.timeoutMs } : {}),
+    });
+  } finally {
+    await bus.close();
+  }
+}
+
+async function callOverHttp(base: string, target: CallTarget): Promise<JsonValue> {
+  const url = new URL(`v1/call/${encodeURIComponent(target.pluginId)}/${target.capability}/${target.method}`, base.endsWith("/") ? base : `${base}/`);
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(target.timeoutMs ? { "tonearm-timeout-ms": String(target.timeoutMs) } : {}) },
+      body: JSON.stringify(target.request),
+    });
+  } catch (err) {
+    throw new CallError(CallErrorCode.Unavailable, `cannot reach ${url.origin}: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`);
+  }
+  const body = (await response.json()) as JsonValue;
+  if (response.ok) return body;
+  const { code, message } = body as { code?: string; message?: string };
+  throw new CallError((code ?? CallErrorCode.Unavailable) as CallErrorCode, message ?? `HTTP ${response.status}`);
 }
 
 export async function runStart(options: CommonOptions): Promise<void> {
   const { config, folder } = await settings(options);
-  const // A one-off call needs no stable artwork key, so a random one is made without a warning.
-    local = createLocalHost(config, hostSettings(config), () => runtime, warn);
+  const local = createLocalHost(config, hostSettings(config, warn), () => runtime, warn);
   const runtime: Runtime = Runtime.create({
     host: local.host,
     onPluginLog: (plugin, line) => process.stderr.write(`[${plugin}] ${line}\n`),

@@ -1,0 +1,201 @@
+/**
+ * Every subject, bucket, object store, stream and consumer name Tonearm uses, in one place.
+ * Subjects live under `tonearm.<ns>.` so clusters and test runs can share one NATS server:
+ *
+ *   call.<plugin>.<Capability>.<Method>        plugin calls (any worker, queue group)
+ *   agents.<Method>                            Agents orchestration over every enabled plugin
+ *   scrobble.{nowplaying,submit}.<user>        scrobble events (JetStream)
+ *   registry.{list,get,refresh}                registry requests
+ *   events.plugin.<plugin>                     plugin record changes
+ *   gateway.<Method>                           WebSocket gateway, any instance (queue group)
+ *   gateway.<gatewayId>.<Method>               the gateway instance owning a connection
+ *
+ * Plugin ids, user names and gateway ids become single tokens through `encodeToken`.
+ */
+import { checkResourceName } from "./validate.js";
+import { BusError } from "./errors.js";
+
+const SUBJECT_ROOT = "tonearm";
+
+// Left as they are; everything else (`.`, space, `*`, `>`, `=`, non-ASCII…) becomes `=XX` per UTF-8
+// byte. The result is a valid subject token, KV key, and consumer name.
+const PLAIN = /^[A-Za-z0-9_-]$/;
+const utf8 = new TextEncoder();
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Escapes a value (plugin id, user name) into one subject token, readably and reversibly:
+ * `my.plugin` → `my=2Eplugin`, `DJ Ann` → `DJ=20Ann`.
+ */
+export function encodeToken(value: string): string {
+  if (value === "") throw new BusError("invalid_argument", "an empty name cannot be a subject token");
+  let out = "";
+  for (const char of value) {
+    if (PLAIN.test(char)) {
+      out += char;
+      continue;
+    }
+    for (const byte of utf8.encode(char)) out += `=${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}
+
+/** Reverses `encodeToken`; throws `invalid_argument` on text it could not have produced. */
+export function decodeToken(token: string): string {
+  const bytes: number[] = [];
+  for (let i = 0; i < token.length; i++) {
+    const char = token[i] as string;
+    if (char === "=") {
+      const hex = token.slice(i + 1, i + 3);
+      if (!/^[0-9A-F]{2}$/.test(hex)) throw badToken(token);
+      bytes.push(parseInt(hex, 16));
+      i += 2;
+    } else if (PLAIN.test(char)) {
+      bytes.push(char.charCodeAt(0));
+    } else {
+      throw badToken(token);
+    }
+  }
+  if (bytes.length === 0) throw badToken(token);
+  try {
+    return strictUtf8.decode(Uint8Array.from(bytes));
+  } catch (err) {
+    throw badToken(token, err);
+  }
+}
+
+function badToken(token: string, cause?: unknown): BusError {
+  return new BusError("invalid_argument", `"${token}" is not an escaped subject token`, { target: token, cause });
+}
+
+/** Namespaces become parts of subjects and of bucket/stream names, so they use the stricter rule. */
+export function checkNamespace(namespace: string): void {
+  checkResourceName("namespace", namespace);
+}
+
+export const ScrobbleKind = { NowPlaying: "nowplaying", Submit: "submit" } as const;
+export type ScrobbleKind = (typeof ScrobbleKind)[keyof typeof ScrobbleKind];
+
+/** Methods of the WebSocket gateway: the host service's RPCs, forwarded to the socket's owner. */
+export const GatewayMethod = { Connect: "Connect", SendText: "SendText", SendBinary: "SendBinary", Close: "Close" } as const;
+export type GatewayMethod = (typeof GatewayMethod)[keyof typeof GatewayMethod];
+
+export interface CallTarget {
+  readonly plugin: string;
+  readonly capability: string;
+  readonly method: string;
+}
+
+export interface Subjects {
+  readonly namespace: string;
+  /** `tonearm.<ns>` */
+  readonly prefix: string;
+  call(plugin: string, capability: string, method: string): string;
+  /** Every plugin call: what workers subscribe to. */
+  readonly allCalls: string;
+  /** Every call to one plugin. */
+  pluginCalls(plugin: string): string;
+  /** Reads plugin, capability and method back from a call subject, or undefined for any other subject. */
+  parseCall(subject: string): CallTarget | undefined;
+  agents(method: string): string;
+  readonly allAgents: string;
+  scrobble(kind: ScrobbleKind, user: string): string;
+  /** Both scrobble kinds, every user: what the scrobble stream captures. */
+  readonly allScrobbles: string;
+  parseScrobble(subject: string): { kind: ScrobbleKind; user: string } | undefined;
+  readonly registryList: string;
+  readonly registryGet: string;
+  readonly registryRefresh: string;
+  pluginEvents(plugin: string): string;
+  readonly allPluginEvents: string;
+  /** A gateway request any gateway instance may answer (queue group). */
+  gateway(method: GatewayMethod): string;
+  /** A gateway request for the instance that owns a connection. */
+  gatewayInstance(gatewayId: string, method: GatewayMethod): string;
+}
+
+export function subjects(namespace: string): Subjects {
+  checkNamespace(namespace);
+  const prefix = `${SUBJECT_ROOT}.${namespace}`;
+  const callPrefix = `${prefix}.call.`;
+  const scrobblePrefix = `${prefix}.scrobble.`;
+  const scrobbleKinds = new Set<string>(Object.values(ScrobbleKind));
+  return Object.freeze({
+    namespace,
+    prefix,
+    call: (plugin: string, capability: string, method: string) =>
+      `${callPrefix}${encodeToken(plugin)}.${encodeToken(capability)}.${encodeToken(method)}`,
+    allCalls: `${callPrefix}>`,
+    pluginCalls: (plugin: string) => `${callPrefix}${encodeToken(plugin)}.>`,
+    parseCall: (subject: string): CallTarget | undefined => {
+      if (!subject.startsWith(callPrefix)) return undefined;
+      const tokens = subject.slice(callPrefix.length).split(".");
+      if (tokens.length !== 3) return undefined;
+      const [plugin, capability, method] = tokens.map(tryDecode);
+      if (plugin === undefined || capability === undefined || method === undefined) return undefined;
+      return { plugin, capability, method };
+    },
+    agents: (method: string) => `${prefix}.agents.${encodeToken(method)}`,
+    allAgents: `${prefix}.agents.>`,
+    scrobble: (kind: ScrobbleKind, user: string) => `${scrobblePrefix}${kind}.${encodeToken(user)}`,
+    allScrobbles: `${scrobblePrefix}>`,
+    parseScrobble: (subject: string) => {
+      if (!subject.startsWith(scrobblePrefix)) return undefined;
+      const tokens = subject.slice(scrobblePrefix.length).split(".");
+      const [kind, userToken] = tokens;
+      if (tokens.length !== 2 || kind === undefined || !scrobbleKinds.has(kind) || userToken === undefined) return undefined;
+      const user = tryDecode(userToken);
+      return user === undefined ? undefined : { kind: kind as ScrobbleKind, user };
+    },
+    registryList: `${prefix}.registry.list`,
+    registryGet: `${prefix}.registry.get`,
+    registryRefresh: `${prefix}.registry.refresh`,
+    pluginEvents: (plugin: string) => `${prefix}.events.plugin.${encodeToken(plugin)}`,
+    allPluginEvents: `${prefix}.events.plugin.>`,
+    gateway: (method: GatewayMethod) => `${prefix}.gateway.${method}`,
+    gatewayInstance: (gatewayId: string, method: GatewayMethod) => `${prefix}.gateway.${encodeToken(gatewayId)}.${method}`,
+  });
+}
+
+function tryDecode(token: string): string | undefined {
+  try {
+    return decodeToken(token);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface StorageNames {
+  /** KV: plugin records, keyed by `encodeToken(pluginId)`. */
+  readonly pluginsBucket: string;
+  /** KV: leases (the one active registry). */
+  readonly leasesBucket: string;
+  /** KV: WebSocket connection ownership, `<plugin>:<connectionId>` → gateway id. */
+  readonly websocketsBucket: string;
+  /** Object store: plugin wasm, named by hex SHA-256. */
+  readonly artifactsStore: string;
+  /** Stream capturing `scrobble.>`. */
+  readonly scrobbleStream: string;
+  /** The durable consumer delivering scrobbles to one plugin. */
+  scrobbleConsumer(plugin: string): string;
+  /** Any other bucket or store of this namespace: `tonearm_<ns>_<purpose>`. */
+  bucket(purpose: string): string;
+}
+
+/** Bucket, store and stream names hold no dots (NATS forbids them there): `tonearm_<ns>_<purpose>`. */
+export function storageNames(namespace: string): StorageNames {
+  checkNamespace(namespace);
+  const bucket = (purpose: string): string => {
+    checkResourceName("bucket purpose", purpose);
+    return `${SUBJECT_ROOT}_${namespace}_${purpose}`;
+  };
+  return Object.freeze({
+    pluginsBucket: bucket("plugins"),
+    leasesBucket: bucket("leases"),
+    websocketsBucket: bucket("websockets"),
+    artifactsStore: bucket("artifacts"),
+    scrobbleStream: bucket("scrobbles"),
+    scrobbleConsumer: (plugin: string) => `scrobbler_${encodeToken(plugin)}`,
+    bucket,
+  });
+}
