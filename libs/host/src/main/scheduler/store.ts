@@ -1,7 +1,8 @@
 /**
  * The hand-over point between the scheduler host functions (which validate what a plugin asks for)
- * and the service that keeps and fires schedules (BullMQ in a cluster, timers when embedded).
- * Entries are keyed by `(pluginId, scheduleId)`; schedule ids are opaque and compared byte-exactly.
+ * and the drivers that keep and fire schedules (driver.ts: BullMQ in a cluster, timers when
+ * embedded). Entries are keyed by `(pluginId, scheduleId)`; schedule ids are opaque and compared
+ * byte-exactly.
  */
 
 interface ScheduleCommon {
@@ -53,44 +54,4 @@ export interface ScheduleStore {
   cancel(pluginId: string, scheduleId: string): Promise<boolean>;
   /** The schedules of one plugin, or of all plugins. */
   list(pluginId?: string): Promise<ScheduleEntry[]>;
-}
-
-/** Entries held in process memory: for tests and the embedded scheduler's bookkeeping. */
-export function createMemoryScheduleStore(): ScheduleStore {
-  return new MemoryScheduleStore();
-}
-
-class MemoryScheduleStore implements ScheduleStore {
-  // Nested maps rather than a joined "<plugin>:<id>" key, so no id can collide with another plugin's.
-  readonly #byPlugin = new Map<string, Map<string, ScheduleEntry>>();
-
-  upsert(entry: ScheduleEntry): Promise<void> {
-    let schedules = this.#byPlugin.get(entry.pluginId);
-    if (!schedules) {
-      schedules = new Map();
-      this.#byPlugin.set(entry.pluginId, schedules);
-    }
-    schedules.set(entry.scheduleId, snapshot(entry));
-    return Promise.resolve();
-  }
-
-  cancel(pluginId: string, scheduleId: string): Promise<boolean> {
-    const schedules = this.#byPlugin.get(pluginId);
-    const removed = schedules?.delete(scheduleId) ?? false;
-    if (schedules?.size === 0) this.#byPlugin.delete(pluginId);
-    return Promise.resolve(removed);
-  }
-
-  list(pluginId?: string): Promise<ScheduleEntry[]> {
-    const groups = pluginId === undefined ? [...this.#byPlugin.values()] : [this.#byPlugin.get(pluginId) ?? new Map()];
-    return Promise.resolve(groups.flatMap((schedules) => [...schedules.values()].map(snapshot)));
-  }
-}
-
-/** A copy with its own payload bytes, so neither the caller nor a reader can change what the store holds. */
-function snapshot(entry: ScheduleEntry): ScheduleEntry {
-  const payload = entry.payload.slice();
-  return entry.kind === "once"
-    ? Object.freeze({ ...entry, payload })
-    : Object.freeze({ ...entry, payload, spec: Object.freeze({ ...entry.spec }) });
 }
