@@ -1,0 +1,1 @@
+export { createSchedulerService, type CapabilityLookup, type SchedulerService, type SchedulerServiceOptions } from "./scheduler.js";
