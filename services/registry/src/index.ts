@@ -1,0 +1,18 @@
+/**
+ * The registry service: publishes the plugins of a folder as records (KV) and artifacts (object
+ * store), has workers verify them, runs OnInit once per version, and follows the folder. One
+ * registry per namespace is active at a time.
+ */
+export {
+  DEFAULT_INIT_TIMEOUT_MS,
+  DEFAULT_LEASE_TTL_MS,
+  DEFAULT_RETRY_INITIAL_MS,
+  DEFAULT_VERIFY_TIMEOUT_MS,
+  REGISTRY_LEASE_KEY,
+  createRegistry,
+  type Registry,
+  type RegistryOptions,
+} from "./registry.js";
+export { startRegistry, type StartRegistryOptions } from "./main.js";
+export { REGISTRY_CALLER, verifySubject } from "./verify.js";
+export { initOutcomeKey, lifecycleBucket } from "./lifecycle.js";
