@@ -23,10 +23,25 @@ import {
 export interface LocalWebSocketGatewayOptions {
   /** Receives what the connections report, in order per connection. Must not throw. */
   readonly onEvent: (event: WebSocketEvent) => void;
+  /**
+   * Told synchronously when the socket of `request` opens (before `connect` resolves and before any
+   * event of it), so a caller can tell the events of a replaced socket from its successor's. Must not throw.
+   */
+  readonly onOpen?: (request: WebSocketConnectRequest, connectionId: string) => void;
   /** Resolver for every connection (the local-network rule checks what it answers). @default dns.lookup */
   readonly lookup?: LookupFunction;
   /** Limit for the opening handshake. @default 45000 (gorilla's default dialer) */
   readonly handshakeTimeoutMs?: number;
+  /**
+   * Largest message accepted from a server; a bigger one fails the connection (close code 1009),
+   * reported as `error`. @default 104857600 (ws's default)
+   */
+  readonly maxPayloadBytes?: number;
+  /**
+   * Pings every connection this often and drops one that left the previous ping unanswered, so a
+   * silently dead peer is noticed. Absent: no keepalive.
+   */
+  readonly pingIntervalMs?: number;
 }
 
 export interface LocalWebSocketGateway extends WebSocketGatewayClient {
@@ -69,6 +84,12 @@ export function createLocalWebSocketGateway(options: LocalWebSocketGatewayOption
   /** Reports what arrives on an open socket while it is the registered one. */
   const watch = (pluginId: string, connectionId: string, socket: WebSocket): void => {
     let failure: string | undefined;
+    const stopKeepalive =
+      options.pingIntervalMs === undefined
+        ? ignore
+        : keepAlive(socket, options.pingIntervalMs, () => {
+            failure ??= `websocket: no pong received within ${options.pingIntervalMs} ms`;
+          });
     socket.on("message", (data, isBinary) => {
       if (!isCurrent(pluginId, connectionId, socket)) return;
       const bytes = toBuffer(data);
@@ -79,6 +100,7 @@ export function createLocalWebSocketGateway(options: LocalWebSocketGatewayOption
       failure ??= err.message;
     });
     socket.on("close", (code, reason) => {
+      stopKeepalive();
       if (!isCurrent(pluginId, connectionId, socket)) return;
       forget(pluginId, connectionId);
       if (failure !== undefined || code === 1006) {
@@ -115,6 +137,7 @@ export function createLocalWebSocketGateway(options: LocalWebSocketGatewayOption
           headers,
           lookup: networkLookup(access),
           handshakeTimeout,
+          ...(options.maxPayloadBytes === undefined ? {} : { maxPayload: options.maxPayloadBytes }),
           followRedirects: false,
           perMessageDeflate: false,
         });
@@ -132,6 +155,7 @@ export function createLocalWebSocketGateway(options: LocalWebSocketGatewayOption
           socket.off("error", onError);
           // Registered before any message can be dispatched, so none is lost.
           register(pluginId, connectionId, socket);
+          options.onOpen?.(request, connectionId);
           watch(pluginId, connectionId, socket);
           resolve();
         };
@@ -173,6 +197,31 @@ export function createLocalWebSocketGateway(options: LocalWebSocketGatewayOption
 }
 
 function ignore(): void {}
+
+/** Pings `socket` every `intervalMs`; a ping still unanswered at the next tick ends it. Returns the stop. */
+function keepAlive(socket: WebSocket, intervalMs: number, onUnanswered: () => void): () => void {
+  let answered = true;
+  const onPong = (): void => {
+    answered = true;
+  };
+  socket.on("pong", onPong);
+  const timer = setInterval(() => {
+    if (socket.readyState !== WebSocket.OPEN) return;
+    if (!answered) {
+      onUnanswered();
+      socket.terminate();
+      return;
+    }
+    answered = false;
+    socket.ping();
+  }, intervalMs);
+  // Keepalive alone must not hold the process open.
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    socket.off("pong", onPong);
+  };
+}
 
 function send(socket: WebSocket, data: string | Uint8Array, binary: boolean): Promise<void> {
   return new Promise((resolve, reject) => {
