@@ -56,3 +56,4 @@ export {
   type WireMessage,
 } from "./call-protocol.js";
 export { DEFAULT_CALL_TIMEOUT_MS, callPlugin, type PluginCall } from "./call-client.js";
+export { PluginState, watchPluginCatalog, workerVerifySubject, type PluginCatalog, type PluginRecord } from "./plugin-catalog.js";

@@ -10,6 +10,7 @@ import { describeFailure, parseJsonArgument, parseMethodRef } from "./call.js";
 import { createLocalHost, type LocalHost } from "./local-host.js";
 import { loadPluginFolder } from "./local-plugins.js";
 import { pluginListTable } from "./plugin-list.js";
+import { parseRoles, startTonearm } from "./start.js";
 
 const warn = (message: string): void => void process.stderr.write(`warning: ${message}\n`);
 
@@ -117,28 +118,37 @@ async function callOverHttp(base: string, target: CallTarget): Promise<JsonValue
   throw new CallError((code ?? CallErrorCode.Unavailable) as CallErrorCode, message ?? `HTTP ${response.status}`);
 }
 
-export async function runStart(options: CommonOptions): Promise<void> {
-  const { config, folder } = await settings(options);
-  const local = createLocalHost(config, hostSettings(config, warn), () => runtime, warn);
-  const runtime: Runtime = Runtime.create({
-    host: local.host,
-    onPluginLog: (plugin, line) => process.stderr.write(`[${plugin}] ${line}\n`),
+export interface StartCommandOptions extends CommonOptions {
+  readonly role?: string;
+  readonly port?: number;
+  readonly host?: string;
+}
+
+export async function runStart(options: StartCommandOptions): Promise<void> {
+  const { config } = await settings(options);
+  const effective = options.folder ? { ...config, plugins: { ...config.plugins, folder: resolve(options.folder) } } : config;
+  const running = await startTonearm(effective, {
+    roles: parseRoles(options.role),
+    port: options.port ?? effective.metrics.port ?? 0,
+    ...(options.host ? { host: options.host } : {}),
   });
-  const plugins = await loadPluginFolder(runtime, folder, config.pluginConfig);
-  process.stdout.write(`Tonearm ${config.mode} mode, namespace "${config.namespace}", plugins folder ${folder}\n`);
-  for (const p of plugins) process.stdout.write(p.error ? `  ${p.id}: failed: ${p.error}\n` : `  ${p.id}: ready\n`);
-  const example = plugins.find((p) => p.id === "fake_artist_agent" && !p.error) ?? plugins.find((p) => !p.error);
-  if (example) process.stdout.write(`Try:\n  npx tonearm call --folder ${folder} ${example.id} MetadataAgent/GetArtistMBID '{"id":"1","name":"The Beatles"}'\n`);
-  // Runtime threads do not hold the process open; this does, until a signal arrives.
-  const keepAlive = setInterval(() => {}, 1 << 30);
+  const base = `http://127.0.0.1:${running.port}`;
+  const where = effective.mode === "cluster" ? `NATS ${effective.nats.servers.join(",")}, Redis ${effective.redis.url}` : "in-memory drivers";
+  process.stdout.write(
+    [
+      `Tonearm is running: ${effective.mode} mode (${where}), namespace "${effective.namespace}", roles ${[...running.roles].join(", ")}`,
+      `Plugins folder: ${effective.plugins.folder}`,
+      `Health ${base}/healthz · readiness ${base}/readyz · metrics ${base}/metrics`,
+      `Call a plugin:`,
+      `  npx tonearm call --url ${base} fake_artist_agent MetadataAgent/GetArtistMBID '{"id":"1","name":"The Beatles"}'`,
+      `  curl -s -X POST ${base}/v1/call/fake_artist_agent/MetadataAgent/GetArtistMBID -d '{"id":"1","name":"The Beatles"}'`,
+      "",
+    ].join("\n"),
+  );
   await new Promise<void>((done) => {
-    const stop = (): void => {
-      clearInterval(keepAlive);
-      done();
-    };
-    process.once("SIGTERM", stop);
-    process.once("SIGINT", stop);
+    process.once("SIGTERM", () => done());
+    process.once("SIGINT", () => done());
   });
-  await runtime.close();
-  await local.close();
+  process.stdout.write("Stopping: finishing calls in flight...\n");
+  await running.stop();
 }

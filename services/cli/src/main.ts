@@ -34,9 +34,12 @@ program
 
 program
   .command("start")
-  .description("run Tonearm with the plugins folder")
+  .description("run Tonearm: every role on in-memory drivers, or the chosen roles on NATS + Redis (mode = cluster)")
   .addOption(configOption)
   .addOption(folderOption)
+  .option("-r, --role <roles>", "comma-separated roles: registry, worker, scheduler, gateway (default: all)")
+  .option("-p, --port <port>", "operations port: /healthz, /readyz, /metrics, /v1/call (default: [metrics] port, else a free one)", (v) => Number.parseInt(v, 10))
+  .option("--host <address>", "address the operations port listens on (default: all)")
   .action(runStart);
 
 await program.parseAsync();
