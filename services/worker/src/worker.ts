@@ -60,7 +60,7 @@ export function createWorker(options: WorkerOptions): Worker {
   const { bus, namespace, logger, metrics } = options;
   const names = subjects(namespace);
   const queue = options.queue ?? "workers";
-  const catalog: PluginCatalog = watchPluginCatalog(bus, namespace, (err) => logger?.warn({ err: err.message }, "plugin catalog"));
+  const catalog: PluginCatalog = watchPluginCatalog(bus, namespace, logger ? { logger } : {});
   const directory: PluginDirectory = {
     lookup(pluginId) {
       const status = runtime.status(pluginId);
