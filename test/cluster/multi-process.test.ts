@@ -119,5 +119,17 @@ describe("a cluster of processes", () => {
     const after = await Promise.all(Array.from({ length: 50 }, () => mbid()));
     expect(after.every((r) => (r as { mbid?: string }).mbid === "1234567890")).toBe(true);
     expect(await served(workers[1]!)).toBeGreaterThanOrEqual(survivorBefore + 50);
+
+    // The command line reaches the same cluster through NATS.
+    const servers = await natsUrl();
+    const cli = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = spawn(process.execPath, [BIN, "call", "--nats", servers, "--namespace", namespace, "fake_artist_agent", "MetadataAgent/GetArtistMBID", '{"name":"X"}'], {
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      let stdout = "";
+      child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+      child.on("exit", (code) => resolve({ code, stdout }));
+    });
+    expect(cli).toEqual({ code: 0, stdout: '{"mbid":"1234567890"}\n' });
   }, 120_000);
 });
