@@ -79,7 +79,14 @@ describe.each(["embedded", "cluster"] as const)("calls in %s mode", (mode) => {
         await driver.close();
       }
     }
-    // GetArtistURL schedules a one-time callback through the host; the plugin then answers others.
+    // GetArtistURL schedules a one-time callback (6 s) through the host.
     expect(await post("multi_plugin/MetadataAgent/GetArtistURL", { name: "X" })).toEqual({ status: 200, body: { url: "https://multi.example.com/artist" } });
-  });
+    // OnInit's `@every 5s` and the one-time schedule both reach OnSchedulerCallback.
+    const fired = async () => {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      const line = text.split("\n").find((l) => l.startsWith('tonearm_scheduler_fires_total{plugin="multi_plugin",outcome="ok"}'));
+      return line ? Number(line.split(" ").at(-1)) : 0;
+    };
+    await expect.poll(fired, { timeout: 15_000, interval: 250 }).toBeGreaterThanOrEqual(2);
+  }, 30_000);
 });
