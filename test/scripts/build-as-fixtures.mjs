@@ -4,14 +4,14 @@
 // usable as a plugins folder. Run directly (or through build-fixtures.mjs) it builds the fixture
 // plugins of test/fixtures/plugins/ into test/.build/plugins/: the equivalents of Navidrome's
 // test plugins (ABI.md §4.1). examples/scripts/build-examples.mjs builds the example plugins with
-// the same code. Needs the PDK's node side built (`tsc -b`). Plugins whose inputs (their files,
-// the PDK's AssemblyScript sources and build code, this script, compiler versions, any extra
-// inputs of the set) are unchanged since the last build are skipped.
+// the same code. Needs the PDK's node side built (`tsc -b`). Plugins whose inputs (manifest and
+// assembly/ sources, the PDK's AssemblyScript sources and build code, this script, compiler
+// versions, any extra inputs of the set) are unchanged since the last build are skipped.
 import console from "node:console";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import process from "node:process";
 import { URL, fileURLToPath, pathToFileURL } from "node:url";
@@ -66,7 +66,7 @@ export async function buildAssemblyScriptPlugins({ label, sourceDir, outDir, sta
   for (const name of names) {
     const src = `${sourceRoot}${name}/`;
     const dir = `${outRoot}${name}/`;
-    const hash = sha256(fingerprint, ...filesUnder(src).flatMap((f) => [f, readFileSync(src + f)]));
+    const hash = sha256(fingerprint, ...pluginInputs(src).flatMap((f) => [f, readFileSync(src + f)]));
     next[name] = hash;
     if (stamps[name] === hash && existsSync(`${dir}plugin.wasm`) && existsSync(`${dir}manifest.json`)) continue;
 
@@ -114,9 +114,14 @@ function pdkInputs() {
   return files.flatMap((f) => [f, readFileSync(PDK_DIR + f)]);
 }
 
-/** Names and contents of a file, or of every file below a folder. */
+/** What a plugin's build depends on: its manifest and AssemblyScript sources (not its tests or docs). */
+function pluginInputs(src) {
+  return ["manifest.json", ...filesUnder(`${src}assembly/`).map((f) => `assembly/${f}`)];
+}
+
+/** Names and contents of a file, or of every file below a folder (names relative, so the checkout's location does not matter). */
 function pathInputs(path) {
-  if (!statSync(path).isDirectory()) return [path, readFileSync(path)];
+  if (!statSync(path).isDirectory()) return [basename(path), readFileSync(path)];
   return filesUnder(path).flatMap((f) => [f, readFileSync(join(path, f))]);
 }
 

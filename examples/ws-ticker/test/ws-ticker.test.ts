@@ -1,0 +1,165 @@
+// The ws-ticker example through the real runtime and host (local WebSocket gateway, in-memory
+// cache and schedule store), against a loopback feed. Schedules are fired by calling the plugin's
+// SchedulerCallback with what the store holds, as the scheduler service does.
+import { createServer } from "node:net";
+import { initializePlugin } from "@tonearm/runtime";
+import { WebSocketServer, type WebSocket } from "ws";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startExample, type ExampleHost } from "../../shared/test/example-host.js";
+
+const PLUGIN = "ws-ticker";
+const SUBSCRIBE = '{"type":"subscribe","channels":["ticker"]}';
+
+interface FeedConnection {
+  readonly socket: WebSocket;
+  readonly path: string;
+  readonly received: string[];
+}
+
+const connections: FeedConnection[] = [];
+let feed: WebSocketServer;
+let feedUrl: string;
+/** Allowed by the test's manifest, but nothing listens there. */
+let deadFeedUrl: string;
+let host: ExampleHost;
+
+const latest = (): FeedConnection => {
+  const last = connections.at(-1);
+  if (!last) throw new Error("no connection to the feed yet");
+  return last;
+};
+
+async function scheduleIds(): Promise<string[]> {
+  return (await host.schedules.list(PLUGIN)).map((s) => s.scheduleId).sort();
+}
+
+/** Fires a schedule the way the scheduler service does: a SchedulerCallback call with the stored entry. */
+async function fire(scheduleId: string): Promise<void> {
+  const entry = (await host.schedules.list(PLUGIN)).find((s) => s.scheduleId === scheduleId);
+  if (!entry) throw new Error(`no schedule ${scheduleId}`);
+  await host.call("SchedulerCallback/OnSchedulerCallback", {
+    scheduleId: entry.scheduleId,
+    payload: Buffer.from(entry.payload).toString("base64"),
+    isRecurring: entry.kind === "recurring",
+  });
+}
+
+async function unusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return typeof address === "object" && address ? address.port : 0;
+}
+
+beforeAll(async () => {
+  feed = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+  await new Promise<void>((resolve) => feed.once("listening", resolve));
+  feed.on("connection", (socket, request) => {
+    const connection: FeedConnection = { socket, path: request.url ?? "", received: [] };
+    socket.on("message", (data) => connection.received.push(data.toString()));
+    connections.push(connection);
+  });
+  const address = feed.address();
+  feedUrl = `ws://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/feed`;
+  deadFeedUrl = `ws://127.0.0.1:${await unusedPort()}/feed`;
+
+  host = await startExample(PLUGIN, {
+    config: { url: feedUrl, subscribe: SUBSCRIBE, ping: "ping" },
+    adjustManifest: (manifest) => {
+      manifest.permissions.websocket = { reason: "test feeds on loopback", allowLocalNetwork: true, allowedUrls: [feedUrl, deadFeedUrl] };
+    },
+  });
+});
+
+afterAll(async () => {
+  await host?.close();
+  await new Promise<void>((resolve) => (feed ? feed.close(() => resolve()) : resolve()));
+});
+
+describe("OnInit", () => {
+  it("connects, sends the subscribe message and starts the heartbeat", async () => {
+    await initializePlugin(host.runtime, PLUGIN, { url: feedUrl, subscribe: SUBSCRIBE, ping: "ping" });
+    await expect.poll(() => connections.length).toBe(1);
+    expect(latest().path).toBe("/feed");
+    await expect.poll(() => latest().received).toEqual([SUBSCRIBE]);
+    const [heartbeat] = await host.schedules.list(PLUGIN);
+    expect(heartbeat).toMatchObject({ scheduleId: "ticker-heartbeat", kind: "recurring", expression: "@every 30s" });
+  });
+
+  it("refuses a URL that is not a WebSocket URL", async () => {
+    await expect(initializePlugin(host.runtime, PLUGIN, { url: "https://ws-feed.example.com" })).rejects.toThrow(
+      'config "url" must be a ws:// or wss:// URL, got "https://ws-feed.example.com"',
+    );
+  });
+
+  it("fails for a feed the manifest does not allow, without retrying", async () => {
+    const before = connections.length;
+    const elsewhere = feedUrl.replace("/feed", "/elsewhere");
+    await expect(initializePlugin(host.runtime, PLUGIN, { url: elsewhere })).rejects.toThrow(/^Connection blocked by plugin permissions: /);
+    expect(connections.length).toBe(before);
+    expect(await scheduleIds()).not.toContain("ticker-reconnect");
+  });
+
+  it("succeeds when the feed is down and retries it later", async () => {
+    await initializePlugin(host.runtime, PLUGIN, { url: deadFeedUrl });
+    expect(await scheduleIds()).toContain("ticker-reconnect");
+    expect(host.logs.some((line) => line.includes(`connecting to ${deadFeedUrl} failed`))).toBe(true);
+    await host.schedules.cancel(PLUGIN, "ticker-reconnect");
+  });
+});
+
+describe("feed messages", () => {
+  it("keeps the latest message in the cache and logs it", async () => {
+    latest().socket.send('{"type":"ticker","price":"42000.01"}');
+    latest().socket.send('{"type":"ticker","price":"42000.02"}');
+    await expect.poll(() => host.cache.get(PLUGIN, "ticker.last")).toEqual({ type: "string", value: '{"type":"ticker","price":"42000.02"}' });
+    expect(host.logs).toContain('ws-ticker: {"type":"ticker","price":"42000.01"}');
+  });
+
+  it("sends the ping text when the heartbeat fires", async () => {
+    await fire("ticker-heartbeat");
+    await expect.poll(() => latest().received.at(-1)).toBe("ping");
+  });
+});
+
+describe("reconnecting", () => {
+  it("schedules a reconnect in 5 s when the feed closes the connection, and reconnects when it fires", async () => {
+    expect(await scheduleIds()).toEqual(["ticker-heartbeat"]);
+    const before = connections.length;
+    latest().socket.close(1001, "going away");
+    await expect.poll(scheduleIds).toEqual(["ticker-heartbeat", "ticker-reconnect"]);
+    const reconnect = (await host.schedules.list(PLUGIN)).find((s) => s.scheduleId === "ticker-reconnect");
+    expect(reconnect).toMatchObject({ kind: "once", delaySeconds: 5 });
+    expect(host.logs.some((line) => line.includes("connection closed: 1001 going away"))).toBe(true);
+
+    await fire("ticker-reconnect");
+    await host.schedules.cancel(PLUGIN, "ticker-reconnect");
+    await expect.poll(() => connections.length).toBe(before + 1);
+    await expect.poll(() => latest().received).toEqual([SUBSCRIBE]);
+  });
+
+  it("schedules a reconnect when the connection drops without a close frame", async () => {
+    latest().socket.terminate();
+    await expect.poll(scheduleIds).toContain("ticker-reconnect");
+    expect(host.logs.some((line) => line.includes("connection failed: "))).toBe(true);
+    await host.schedules.cancel(PLUGIN, "ticker-reconnect");
+  });
+
+  it("schedules a reconnect when a heartbeat finds the connection gone", async () => {
+    await fire("ticker-heartbeat");
+    expect(await scheduleIds()).toContain("ticker-reconnect");
+    expect(host.logs.some((line) => line.includes("heartbeat failed: connection not found"))).toBe(true);
+  });
+
+  it("handled every feed event without failing a callback", () => {
+    expect(host.callbackFailures).toEqual([]);
+  });
+});
+
+describe("heartbeat switched off", () => {
+  it("cancels the heartbeat when ping is empty", async () => {
+    await initializePlugin(host.runtime, PLUGIN, { url: feedUrl, subscribe: SUBSCRIBE, ping: "" });
+    expect(await scheduleIds()).not.toContain("ticker-heartbeat");
+  });
+});
