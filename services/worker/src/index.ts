@@ -1,5 +1,17 @@
-/** The worker service: plugin calls, agents orchestration and verification over the bus. */
-export { AGENT_HEADER, createWorker, type Worker, type WorkerOptions } from "./worker.js";
+/**
+ * The worker service: executes plugin calls for any caller on the bus (queue group), orchestrates
+ * Navidrome's metadata agents, and verifies new plugin versions for the registry.
+ */
+export {
+  DEFAULT_WORKER_QUEUE,
+  createWorker,
+  type Worker,
+  type WorkerOptions,
+  type WorkerState,
+  type WorkerStats,
+} from "./worker.js";
 export { startWorker } from "./main.js";
-export { askAgents, type AgentAnswer, type AgentCall } from "./agents.js";
-export { watchPluginCatalog } from "@tonearm/bus";
+export { REGISTRY_CALLER } from "./call-gate.js";
+export { AGENT_HEADER, AGENT_METHODS, UNKNOWN_ALBUM, UNKNOWN_ARTIST_ID, VARIOUS_ARTISTS_ID } from "./agents.js";
+/** The plugin catalog lives in @tonearm/bus; re-exported for roles started next to a worker. */
+export { watchPluginCatalog, type PluginCatalog } from "@tonearm/bus";

@@ -1,197 +1,266 @@
 /**
- * A worker: serves plugin calls (`tonearm.<ns>.call.<plugin>.<Capability>.<Method>`), agent
- * orchestration (`agents.<Method>`) and plugin verification for the registry, all in one queue
- * group so any number of workers share the load. Plugins load lazily from the object store and stay
- * warm; host services run here, in this process.
+ * A worker: executes plugin calls, orchestrates metadata agents and verifies new plugin versions
+ * for the registry (handlers.ts), in one queue group so any number of workers share the load.
+ * Plugins load lazily from the object store and stay warm (plugin-versions.ts); which version may
+ * serve a call follows the published records (call-gate.ts). Host services run in this process.
+ *
+ *   created ─start()─▶ starting ─▶ running ─drain()─▶ draining ─▶ stopped
+ *                          └─ failure ───────────────────────────▶ stopped
  */
-import { fromBinary } from "@bufbuild/protobuf";
-import { CallError, CallErrorCode, findMethod } from "@tonearm/abi";
 import {
-
-  PluginState,
-  decodeCallRequest,
-  decodeToken,
-  encodeCallError,
-  encodeCallReply,
   storageNames,
   subjects,
   watchPluginCatalog,
   workerVerifySubject,
   type Bus,
-  type BusMessage,
   type PluginCatalog,
-  type PluginRecord,
   type Subscription,
-  type WireMessage,
 } from "@tonearm/bus";
 import { createPluginHost, type HostDrivers, type HostSettings, type PluginDirectory } from "@tonearm/host";
-import { bus as busProto } from "@tonearm/proto";
-import { Runtime, type RuntimeOptions, type RuntimeStats } from "@tonearm/runtime";
-import { recordPluginCall, type Logger, type Metrics } from "@tonearm/telemetry";
-import { askAgents } from "./agents.js";
-import { PluginLoader } from "./plugin-loader.js";
+import { Runtime, type RuntimeOptions } from "@tonearm/runtime";
+import { createLogger, pluginLogger, type Logger, type Metrics } from "@tonearm/telemetry";
+import { CallGate } from "./call-gate.js";
+import { agentsHandler, callHandler, verifyHandler, type HandlerContext, type RequestKind } from "./handlers.js";
+import { PluginCalls } from "./plugin-calls.js";
+import { PluginVersions, sameVersion } from "./plugin-versions.js";
+
+/** The queue group workers share unless told otherwise. */
+export const DEFAULT_WORKER_QUEUE = "workers";
+
+/** How often the runtime gauges are refreshed between scrapes. */
+const GAUGE_REFRESH_MS = 5_000;
 
 export interface WorkerOptions {
   readonly bus: Bus;
+  /** Must be the bus's namespace. */
   readonly namespace: string;
-  readonly runtimeOptions?: Omit<RuntimeOptions, "host" | "onPluginLog" | "onCallComplete">;
+  /** Limits and sizes of the runtime; the host services are wired by the worker. */
+  readonly runtimeOptions?: Omit<RuntimeOptions, "host">;
   readonly hostSettings: HostSettings;
+  /** Cache, schedules and WebSocket gateway of the mode (in-memory, or Redis and the gateway service). */
   readonly hostDrivers: HostDrivers;
-  /** Navidrome's `Agents`: the MetadataAgent plugins asked by `agents.<Method>`, in order. */
-  readonly agents?: readonly string[];
+  /** Navidrome's `Agents`: the plugin ids `agents.<Method>` asks, in order. */
+  readonly agents: readonly string[];
+  /** @default a logger named "worker" on stdout */
   readonly logger?: Logger;
   readonly metrics?: Metrics;
   /** @default "workers" */
   readonly queue?: string;
 }
 
-export interface Worker {
-  start(): Promise<void>;
-  /** Stops taking calls, lets calls in flight finish, then closes the runtime. Idempotent. */
-  drain(): Promise<void>;
-  stats(): RuntimeStats;
+export type WorkerState = "created" | "starting" | "running" | "draining" | "stopped";
+
+export interface WorkerStats {
+  readonly state: WorkerState;
+  /** Requests this worker answered, successes and errors alike. */
+  readonly served: Readonly<Record<RequestKind, number>>;
+  /** The plugin versions loaded here, with the calls running on and waiting for each. */
+  readonly plugins: Readonly<Record<string, { readonly sha256: string; readonly active: number; readonly waiting: number }>>;
+  /** The runtime's worker threads. */
+  readonly threads: { readonly total: number; readonly busy: number; readonly queued: number; readonly replaced: number };
 }
 
-/** Header naming the plugin that answered an agents request. */
-export const AGENT_HEADER = "Tonearm-Agent";
-const REGISTRY_CALLER = "registry";
+export interface Worker extends AsyncDisposable {
+  readonly state: WorkerState;
+  /** Reads the plugin records, starts the runtime and subscribes; resolves once serving. */
+  start(): Promise<void>;
+  /** Stops taking requests, lets those in flight finish, then closes the runtime. Idempotent. */
+  drain(): Promise<void>;
+  stats(): WorkerStats;
+}
 
 export function createWorker(options: WorkerOptions): Worker {
-  const { bus, namespace, logger, metrics } = options;
-  const names = subjects(namespace);
-  const queue = options.queue ?? "workers";
-  const catalog: PluginCatalog = watchPluginCatalog(bus, namespace, logger ? { logger } : {});
-  const directory: PluginDirectory = {
-    lookup(pluginId) {
-      const status = runtime.status(pluginId);
-      if (status?.state !== "ready") return undefined;
-      return { manifest: status.plugin.manifest, config: catalog.get(pluginId)?.config ?? {} };
-    },
-  };
-  const runtime = Runtime.create({
-    ...options.runtimeOptions,
-    host: createPluginHost(directory, options.hostSettings, options.hostDrivers),
-    onPluginLog: (plugin, line) => logger?.info({ plugin }, line),
-    ...(metrics ? { onCallComplete: (event) => recordPluginCall(metrics, event) } : {}),
-  });
-  let loader: PluginLoader | undefined;
-  const subscriptions: Subscription[] = [];
-  let draining: Promise<void> | undefined;
-
-  const reply = (message: BusMessage, wire: WireMessage): void => {
-    bus.respond(message, wire.data, { headers: wire.headers });
-  };
-  const replyError = (message: BusMessage, err: unknown): void => {
-    const error = err instanceof CallError ? err : new CallError(CallErrorCode.PluginError, (err as Error).message ?? String(err));
-    reply(message, encodeCallError(error));
-  };
-
-  /** The record of a plugin a caller may use now, or the CallError that explains why not. */
-  function callable(pluginId: string, allowLoading: boolean): PluginRecord {
-    const record = catalog.get(pluginId);
-    if (!record || record.state === PluginState.REMOVED) throw new CallError(CallErrorCode.NotFound, `plugin not found: ${pluginId}`);
-    switch (record.state) {
-      case PluginState.READY:
-        return record;
-      case PluginState.LOADING:
-        if (allowLoading) return record;
-        throw new CallError(CallErrorCode.Unavailable, `plugin ${pluginId} is loading`);
-      case PluginState.FAILED:
-        throw new CallError(CallErrorCode.LoadError, record.error || `plugin ${pluginId} failed to load`);
-      case PluginState.DISABLED:
-        throw new CallError(CallErrorCode.Unavailable, `plugin ${pluginId} is disabled`);
-      default:
-        throw new CallError(CallErrorCode.Unavailable, `plugin ${pluginId} is not ready`);
-    }
-  }
-
-  function capabilities(record: PluginRecord): readonly string[] {
-    try {
-      const caps = (JSON.parse(record.manifestJson) as { capabilities?: unknown }).capabilities;
-      return Array.isArray(caps) ? (caps as string[]) : [];
-    } catch {
-      return [];
-    }
-  }
-
-  async function runCall(record: PluginRecord, capability: string, method: string, request: Uint8Array, deadlineMs?: number): Promise<Uint8Array> {
-    const remaining = deadlineMs === undefined ? undefined : deadlineMs - Date.now();
-    if (remaining !== undefined && remaining <= 0) throw new CallError(CallErrorCode.Timeout, "the call's deadline passed before a worker took it");
-    await loader!.ensure(record);
-    return runtime.call(record.id, capability, method, request, remaining === undefined ? {} : { timeoutMs: remaining });
-  }
-
-  async function onCall(message: BusMessage): Promise<void> {
-    try {
-      const target = names.parseCall(message.subject);
-      if (!target) throw new CallError(CallErrorCode.BadRequest, `not a call subject: ${message.subject}`);
-      const m = findMethod(target.capability, target.method);
-      if (!m) throw new CallError(CallErrorCode.BadRequest, `unknown method ${target.capability}/${target.method}`);
-      const call = decodeCallRequest(message, m.input);
-      const isInit = m.capability === "LifecycleManagement" && target.method === "OnInit" && call.caller === REGISTRY_CALLER;
-      const record = callable(target.plugin, isInit);
-      if (!capabilities(record).includes(m.capability)) {
-        throw new CallError(CallErrorCode.NotImplemented, `plugin ${record.id} does not declare the ${m.capability} capability`);
-      }
-      const response = await runCall(record, m.capability, target.method, call.request, call.deadlineMs);
-      reply(message, encodeCallReply(response, call.contentType, m.output));
-    } catch (err) {
-      replyError(message, err);
-    }
-  }
-
-  async function onAgents(message: BusMessage): Promise<void> {
-    try {
-      const method = decodeToken(message.subject.slice(names.allAgents.length - 1));
-      const m = findMethod("MetadataAgent", method);
-      if (!m) throw new CallError(CallErrorCode.BadRequest, `unknown agents method ${method}`);
-      const call = decodeCallRequest(message, m.input);
-      const candidates = (options.agents ?? []).filter((id) => {
-        const record = catalog.get(id);
-        return record?.state === PluginState.READY && capabilities(record).includes("MetadataAgent");
-      });
-      const answer = await askAgents(method, call.request, candidates, (id, name, request) =>
-        runCall(callable(id, false), "MetadataAgent", name, request, call.deadlineMs),
-      );
-      const wire = encodeCallReply(answer.response, call.contentType, m.output);
-      reply(message, { data: wire.data, headers: { ...wire.headers, ...(answer.agent ? { [AGENT_HEADER]: answer.agent } : {}) } });
-    } catch (err) {
-      replyError(message, err);
-    }
-  }
-
-  async function onVerify(message: BusMessage): Promise<void> {
-    try {
-      const record = fromBinary(busProto.PluginRecordSchema, message.data);
-      await loader!.ensure(record);
-      reply(message, { data: new Uint8Array(), headers: {} });
-    } catch (err) {
-      replyError(message, err);
-    }
-  }
-
-  return {
-    async start() {
-      loader = new PluginLoader(runtime, await bus.objects(storageNames(namespace).artifactsStore));
-      await catalog.ready;
-      catalog.onChange((record) => loader!.follow(record, (err) => logger?.warn({ plugin: record.id, err: err.message }, "loading a new version failed")));
-      subscriptions.push(
-        bus.subscribe(names.allCalls, { queue }, onCall),
-        bus.subscribe(names.allAgents, { queue }, onAgents),
-        bus.subscribe(workerVerifySubject(namespace), { queue }, onVerify),
-      );
-      logger?.info({ namespace, queue }, "worker serving");
-    },
-    drain() {
-      draining ??= (async () => {
-        await Promise.all(subscriptions.map((s) => s.drain()));
-        catalog.close();
-        await runtime.close();
-      })();
-      return draining;
-    },
-    stats: () => runtime.stats(),
-  };
+  return new BusWorker(options);
 }
 
+interface Serving {
+  readonly catalog: PluginCatalog;
+  readonly runtime: Runtime;
+  readonly versions: PluginVersions;
+  readonly subscriptions: Subscription[];
+  readonly gaugeTimer: NodeJS.Timeout;
+  readonly unwatch: () => void;
+}
 
+class BusWorker implements Worker {
+  readonly #options: WorkerOptions;
+  readonly #logger: Logger;
+  readonly #served: Record<RequestKind, number> = { call: 0, agents: 0, verify: 0 };
+  readonly #pluginLoggers = new Map<string, Logger>();
+  #state: WorkerState = "created";
+  #starting: Promise<void> | undefined;
+  #draining: Promise<void> | undefined;
+  #serving: Serving | undefined;
+  /** Parts already started, so a failed start can undo them. */
+  #catalog: PluginCatalog | undefined;
+  #runtime: Runtime | undefined;
+
+  constructor(options: WorkerOptions) {
+    this.#options = options;
+    this.#logger = options.logger ?? createLogger({ name: "worker" });
+  }
+
+  get state(): WorkerState {
+    return this.#state;
+  }
+
+  start(): Promise<void> {
+    if (this.#state !== "created") return Promise.reject(new Error(`a worker starts once; this one is ${this.#state}`));
+    this.#state = "starting";
+    this.#starting = this.#start().then(
+      () => {
+        this.#state = "running";
+      },
+      async (err: unknown) => {
+        await this.#stop();
+        throw err;
+      },
+    );
+    return this.#starting;
+  }
+
+  drain(): Promise<void> {
+    this.#draining ??= (async () => {
+      if (this.#starting !== undefined) await this.#starting.catch(() => undefined);
+      await this.#stop();
+    })();
+    return this.#draining;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.drain();
+  }
+
+  stats(): WorkerStats {
+    const serving = this.#serving;
+    const runtimeStats = serving?.runtime.stats();
+    const plugins: Record<string, { sha256: string; active: number; waiting: number }> = {};
+    for (const { record } of serving?.versions.all() ?? []) {
+      const load = runtimeStats?.plugins[record.id];
+      plugins[record.id] = { sha256: record.sha256, active: load?.active ?? 0, waiting: load?.waiting ?? 0 };
+    }
+    return {
+      state: this.#state,
+      served: { ...this.#served },
+      plugins,
+      threads: {
+        total: runtimeStats?.threads ?? 0,
+        busy: runtimeStats?.busy ?? 0,
+        queued: runtimeStats?.queued ?? 0,
+        replaced: runtimeStats?.replaced ?? 0,
+      },
+    };
+  }
+
+  async #start(): Promise<void> {
+    const { bus, namespace, metrics } = this.#options;
+    const names = subjects(namespace);
+    const catalog = watchPluginCatalog(bus, namespace, { logger: this.#logger });
+    this.#catalog = catalog;
+    await catalog.ready;
+    // Follow changes from now on, so none is missed while the rest starts.
+    const gate = new CallGate(catalog);
+    let versions: PluginVersions | undefined;
+    const unwatch = catalog.onChange((record) => {
+      gate.follow(record);
+      versions?.follow(record);
+    });
+    try {
+      const artifacts = await bus.objects(storageNames(namespace).artifactsStore);
+      const directory: PluginDirectory = {
+        lookup: (pluginId) => {
+          const loaded = versions?.loaded(pluginId);
+          return loaded && { manifest: loaded.manifest, config: loaded.record.config };
+        },
+      };
+      const runtime = Runtime.create({
+        ...this.#options.runtimeOptions,
+        host: createPluginHost(directory, this.#options.hostSettings, this.#options.hostDrivers),
+        onPluginLog: (pluginId, line) => this.#pluginLog(pluginId, line),
+      });
+      this.#runtime = runtime;
+      const loadedVersions = new PluginVersions({
+        runtime,
+        artifacts,
+        wanted: (record) => {
+          const wantedNow = gate.preferred(record.id);
+          return wantedNow !== undefined && sameVersion(wantedNow, record);
+        },
+        onBackgroundFailure: (record, error) =>
+          this.#logger.warn(
+            { plugin: record.id, sha256: record.sha256, code: error.code, err: error.message },
+            "a new version of the plugin did not load; the version loaded before goes on serving",
+          ),
+      });
+      versions = loadedVersions;
+      const context: HandlerContext = {
+        bus,
+        names,
+        calls: new PluginCalls(gate, loadedVersions, runtime, metrics),
+        versions: loadedVersions,
+        agents: [...this.#options.agents],
+        logger: this.#logger,
+        metrics,
+        served: this.#served,
+      };
+      const queue = this.#options.queue ?? DEFAULT_WORKER_QUEUE;
+      const subscriptions = [
+        bus.subscribe(names.allCalls, { queue }, callHandler(context)),
+        bus.subscribe(names.allAgents, { queue }, agentsHandler(context)),
+        bus.subscribe(workerVerifySubject(namespace), { queue }, verifyHandler(context)),
+      ];
+      const gaugeTimer = setInterval(() => this.#refreshGauges(), GAUGE_REFRESH_MS);
+      gaugeTimer.unref();
+      this.#serving = { catalog, runtime, versions: loadedVersions, subscriptions, gaugeTimer, unwatch };
+      // Resolve only once the subscriptions reached the server: a call sent next is taken.
+      await bus.flush();
+      this.#refreshGauges();
+      this.#logger.info({ namespace, queue, agents: context.agents }, "worker serving");
+    } catch (err) {
+      unwatch();
+      throw err;
+    }
+  }
+
+  /** Stops everything that was started, each step even if an earlier one failed. */
+  async #stop(): Promise<void> {
+    if (this.#state === "stopped") return;
+    const serving = this.#serving;
+    this.#state = "draining";
+    if (serving !== undefined) {
+      const drained = await Promise.allSettled(serving.subscriptions.map((subscription) => subscription.drain()));
+      for (const result of drained) {
+        if (result.status === "rejected") this.#logger.warn({ err: describe(result.reason) }, "a subscription did not drain");
+      }
+      clearInterval(serving.gaugeTimer);
+      serving.unwatch();
+    }
+    this.#catalog?.close();
+    try {
+      await this.#runtime?.close();
+    } catch (err) {
+      this.#logger.warn({ err: describe(err) }, "closing the runtime failed");
+    }
+    this.#state = "stopped";
+    if (serving !== undefined) this.#logger.info({ served: this.#served }, "worker stopped");
+  }
+
+  #refreshGauges(): void {
+    const stats = this.#serving?.runtime.stats();
+    if (stats !== undefined) this.#options.metrics?.runtimeThreads.set(stats.threads);
+  }
+
+  #pluginLog(pluginId: string, line: string): void {
+    this.#options.runtimeOptions?.onPluginLog?.(pluginId, line);
+    let logger = this.#pluginLoggers.get(pluginId);
+    if (logger === undefined) {
+      logger = pluginLogger(this.#logger, pluginId);
+      this.#pluginLoggers.set(pluginId, logger);
+    }
+    logger.info({ stream: "stderr" }, line);
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
