@@ -9,6 +9,8 @@
  *   events.plugin.<plugin>                     plugin record changes
  *   gateway.<Method>                           WebSocket gateway, any instance (queue group)
  *   gateway.<gatewayId>.<Method>               the gateway instance owning a connection
+ *   stats.worker.<workerId>                    a worker's periodic call statistics (WorkerStatsReport)
+ *   scheduler.list                             the schedules plugins made (any scheduler, queue group)
  *
  * Plugin ids, user names and gateway ids become single tokens through `encodeToken`.
  */
@@ -112,6 +114,12 @@ export interface Subjects {
   gateway(method: GatewayMethod): string;
   /** A gateway request for the instance that owns a connection. */
   gatewayInstance(gatewayId: string, method: GatewayMethod): string;
+  /** Where one worker publishes its call statistics. */
+  workerStats(workerId: string): string;
+  /** Every worker's call statistics: what the status page listens to. */
+  readonly allWorkerStats: string;
+  /** Lists the schedules plugins made (ListSchedulesRequest → ListSchedulesResponse). */
+  readonly schedulerList: string;
 }
 
 export function subjects(namespace: string): Subjects {
@@ -154,6 +162,9 @@ export function subjects(namespace: string): Subjects {
     allPluginEvents: `${prefix}.events.plugin.>`,
     gateway: (method: GatewayMethod) => `${prefix}.gateway.${method}`,
     gatewayInstance: (gatewayId: string, method: GatewayMethod) => `${prefix}.gateway.${encodeToken(gatewayId)}.${method}`,
+    workerStats: (workerId: string) => `${prefix}.stats.worker.${encodeToken(workerId)}`,
+    allWorkerStats: `${prefix}.stats.worker.*`,
+    schedulerList: `${prefix}.scheduler.list`,
   });
 }
 

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file bus/v1/bus.proto.
  */
 export const file_bus_v1_bus: GenFile = /*@__PURE__*/
-  fileDesc("ChBidXMvdjEvYnVzLnByb3RvEg50b25lYXJtLmJ1cy52MSKNAgoMUGx1Z2luUmVjb3JkEgoKAmlkGAEgASgJEhUKDW1hbmlmZXN0X2pzb24YAiABKAkSDgoGc2hhMjU2GAMgASgJEioKBXN0YXRlGAQgASgOMhsudG9uZWFybS5idXMudjEuUGx1Z2luU3RhdGUSDQoFZXJyb3IYBSABKAkSOAoGY29uZmlnGAYgAygLMigudG9uZWFybS5idXMudjEuUGx1Z2luUmVjb3JkLkNvbmZpZ0VudHJ5Eg8KB3ZlcnNpb24YByABKAQSFQoNdXBkYXRlZF9hdF9tcxgIIAEoAxotCgtDb25maWdFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIs8BCgtQbHVnaW5FdmVudBIuCgRraW5kGAEgASgOMiAudG9uZWFybS5idXMudjEuUGx1Z2luRXZlbnQuS2luZBIsCgZyZWNvcmQYAiABKAsyHC50b25lYXJtLmJ1cy52MS5QbHVnaW5SZWNvcmQiYgoES2luZBIUChBLSU5EX1VOU1BFQ0lGSUVEEAASDwoLS0lORF9MT0FERUQQARIQCgxLSU5EX1VQREFURUQQAhIPCgtLSU5EX0ZBSUxFRBADEhAKDEtJTkRfUkVNT1ZFRBAEIowCCg1TY3JvYmJsZUV2ZW50EjAKBGtpbmQYASABKA4yIi50b25lYXJtLmJ1cy52MS5TY3JvYmJsZUV2ZW50LktpbmQSEAoIdXNlcm5hbWUYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRIqCgV0cmFjaxgEIAEoCzIbLm5hdmlkcm9tZS5hcGkudjEuVHJhY2tJbmZvEhEKCXRpbWVzdGFtcBgFIAEoAxIQCghwb3NpdGlvbhgGIAEoBRIQCghldmVudF9pZBgHIAEoCSJDCgRLaW5kEhQKEEtJTkRfVU5TUEVDSUZJRUQQABIUChBLSU5EX05PV19QTEFZSU5HEAESDwoLS0lORF9TVUJNSVQQAiIUChJMaXN0UGx1Z2luc1JlcXVlc3QiRAoTTGlzdFBsdWdpbnNSZXNwb25zZRItCgdwbHVnaW5zGAEgAygLMhwudG9uZWFybS5idXMudjEuUGx1Z2luUmVjb3JkIh4KEEdldFBsdWdpblJlcXVlc3QSCgoCaWQYASABKAkiHAoOUmVmcmVzaFJlcXVlc3QSCgoCaWQYASABKAkiQAoPUmVmcmVzaFJlc3BvbnNlEi0KB3BsdWdpbnMYASADKAsyHC50b25lYXJtLmJ1cy52MS5QbHVnaW5SZWNvcmQqqwEKC1BsdWdpblN0YXRlEhwKGFBMVUdJTl9TVEFURV9VTlNQRUNJRklFRBAAEhgKFFBMVUdJTl9TVEFURV9MT0FESU5HEAESFgoSUExVR0lOX1NUQVRFX1JFQURZEAISFwoTUExVR0lOX1NUQVRFX0ZBSUxFRBADEhkKFVBMVUdJTl9TVEFURV9ESVNBQkxFRBAEEhgKFFBMVUdJTl9TVEFURV9SRU1PVkVEEAViBnByb3RvMw", [file_navidrome_api_v1_api]);
+  fileDesc("ChBidXMvdjEvYnVzLnByb3RvEg50b25lYXJtLmJ1cy52MSKNAgoMUGx1Z2luUmVjb3JkEgoKAmlkGAEgASgJEhUKDW1hbmlmZXN0X2pzb24YAiABKAkSDgoGc2hhMjU2GAMgASgJEioKBXN0YXRlGAQgASgOMhsudG9uZWFybS5idXMudjEuUGx1Z2luU3RhdGUSDQoFZXJyb3IYBSABKAkSOAoGY29uZmlnGAYgAygLMigudG9uZWFybS5idXMudjEuUGx1Z2luUmVjb3JkLkNvbmZpZ0VudHJ5Eg8KB3ZlcnNpb24YByABKAQSFQoNdXBkYXRlZF9hdF9tcxgIIAEoAxotCgtDb25maWdFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIs8BCgtQbHVnaW5FdmVudBIuCgRraW5kGAEgASgOMiAudG9uZWFybS5idXMudjEuUGx1Z2luRXZlbnQuS2luZBIsCgZyZWNvcmQYAiABKAsyHC50b25lYXJtLmJ1cy52MS5QbHVnaW5SZWNvcmQiYgoES2luZBIUChBLSU5EX1VOU1BFQ0lGSUVEEAASDwoLS0lORF9MT0FERUQQARIQCgxLSU5EX1VQREFURUQQAhIPCgtLSU5EX0ZBSUxFRBADEhAKDEtJTkRfUkVNT1ZFRBAEIowCCg1TY3JvYmJsZUV2ZW50EjAKBGtpbmQYASABKA4yIi50b25lYXJtLmJ1cy52MS5TY3JvYmJsZUV2ZW50LktpbmQSEAoIdXNlcm5hbWUYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRIqCgV0cmFjaxgEIAEoCzIbLm5hdmlkcm9tZS5hcGkudjEuVHJhY2tJbmZvEhEKCXRpbWVzdGFtcBgFIAEoAxIQCghwb3NpdGlvbhgGIAEoBRIQCghldmVudF9pZBgHIAEoCSJDCgRLaW5kEhQKEEtJTkRfVU5TUEVDSUZJRUQQABIUChBLSU5EX05PV19QTEFZSU5HEAESDwoLS0lORF9TVUJNSVQQAiIUChJMaXN0UGx1Z2luc1JlcXVlc3QiRAoTTGlzdFBsdWdpbnNSZXNwb25zZRItCgdwbHVnaW5zGAEgAygLMhwudG9uZWFybS5idXMudjEuUGx1Z2luUmVjb3JkIh4KEEdldFBsdWdpblJlcXVlc3QSCgoCaWQYASABKAkiHAoOUmVmcmVzaFJlcXVlc3QSCgoCaWQYASABKAkiQAoPUmVmcmVzaFJlc3BvbnNlEi0KB3BsdWdpbnMYASADKAsyHC50b25lYXJtLmJ1cy52MS5QbHVnaW5SZWNvcmQivwEKEVdvcmtlclN0YXRzUmVwb3J0EhEKCXdvcmtlcl9pZBgBIAEoCRIQCghzaW5jZV9tcxgCIAEoAxINCgVhdF9tcxgDIAEoAxITCgtpbnRlcnZhbF9tcxgEIAEoDRIdChVidWNrZXRfYm91bmRzX3NlY29uZHMYBSADKAESMAoHbWV0aG9kcxgGIAMoCzIfLnRvbmVhcm0uYnVzLnYxLk1ldGhvZENhbGxTdGF0cxIQCghzdG9wcGluZxgHIAEoCCKZAQoPTWV0aG9kQ2FsbFN0YXRzEg4KBnBsdWdpbhgBIAEoCRISCgpjYXBhYmlsaXR5GAIgASgJEg4KBm1ldGhvZBgDIAEoCRINCgVjYWxscxgEIAEoBBIOCgZlcnJvcnMYBSABKAQSFQoNYnVja2V0X2NvdW50cxgGIAMoBBIcChRkdXJhdGlvbl9zdW1fc2Vjb25kcxgHIAEoASImChRMaXN0U2NoZWR1bGVzUmVxdWVzdBIOCgZwbHVnaW4YASABKAkiSAoVTGlzdFNjaGVkdWxlc1Jlc3BvbnNlEi8KCXNjaGVkdWxlcxgBIAMoCzIcLnRvbmVhcm0uYnVzLnYxLlNjaGVkdWxlSW5mbyLxAQoMU2NoZWR1bGVJbmZvEg4KBnBsdWdpbhgBIAEoCRITCgtzY2hlZHVsZV9pZBgCIAEoCRIvCgRraW5kGAMgASgOMiEudG9uZWFybS5idXMudjEuU2NoZWR1bGVJbmZvLktpbmQSEgoKZXhwcmVzc2lvbhgEIAEoCRIUCgxuZXh0X2ZpcmVfbXMYBSABKAMSFQoNY3JlYXRlZF9hdF9tcxgGIAEoAyJKCgRLaW5kEhQKEEtJTkRfVU5TUEVDSUZJRUQQABINCglLSU5EX09OQ0UQARINCglLSU5EX0NST04QAhIOCgpLSU5EX0VWRVJZEAMqqwEKC1BsdWdpblN0YXRlEhwKGFBMVUdJTl9TVEFURV9VTlNQRUNJRklFRBAAEhgKFFBMVUdJTl9TVEFURV9MT0FESU5HEAESFgoSUExVR0lOX1NUQVRFX1JFQURZEAISFwoTUExVR0lOX1NUQVRFX0ZBSUxFRBADEhkKFVBMVUdJTl9TVEFURV9ESVNBQkxFRBAEEhgKFFBMVUdJTl9TVEFURV9SRU1PVkVEEAViBnByb3RvMw", [file_navidrome_api_v1_api]);
 
 /**
  * One plugin as published by the registry in the plugins KV bucket (key: the escaped plugin id).
@@ -315,6 +315,247 @@ export type RefreshResponse = Message<"tonearm.bus.v1.RefreshResponse"> & {
  */
 export const RefreshResponseSchema: GenMessage<RefreshResponse> = /*@__PURE__*/
   messageDesc(file_bus_v1_bus, 7);
+
+/**
+ * Published by each worker every few seconds on tonearm.<ns>.stats.worker.<workerId>: the plugin
+ * calls it finished since it started. The registry's status page turns the latest report of every
+ * live worker into call rates, error rates and latency percentiles.
+ *
+ * @generated from message tonearm.bus.v1.WorkerStatsReport
+ */
+export type WorkerStatsReport = Message<"tonearm.bus.v1.WorkerStatsReport"> & {
+  /**
+   * @generated from field: string worker_id = 1;
+   */
+  workerId: string;
+
+  /**
+   * Epoch milliseconds when counting began (the worker's start).
+   *
+   * @generated from field: int64 since_ms = 2;
+   */
+  sinceMs: bigint;
+
+  /**
+   * Epoch milliseconds when this report was taken.
+   *
+   * @generated from field: int64 at_ms = 3;
+   */
+  atMs: bigint;
+
+  /**
+   * How often the worker reports; one silent for three of these counts as gone.
+   *
+   * @generated from field: uint32 interval_ms = 4;
+   */
+  intervalMs: number;
+
+  /**
+   * Upper bounds, in seconds, of the latency buckets of every MethodCallStats; +Inf is implied last.
+   *
+   * @generated from field: repeated double bucket_bounds_seconds = 5;
+   */
+  bucketBoundsSeconds: number[];
+
+  /**
+   * @generated from field: repeated tonearm.bus.v1.MethodCallStats methods = 6;
+   */
+  methods: MethodCallStats[];
+
+  /**
+   * Set on the last report of a worker that is stopping.
+   *
+   * @generated from field: bool stopping = 7;
+   */
+  stopping: boolean;
+};
+
+/**
+ * Describes the message tonearm.bus.v1.WorkerStatsReport.
+ * Use `create(WorkerStatsReportSchema)` to create a new message.
+ */
+export const WorkerStatsReportSchema: GenMessage<WorkerStatsReport> = /*@__PURE__*/
+  messageDesc(file_bus_v1_bus, 8);
+
+/**
+ * Calls of one plugin method on one worker, counted since WorkerStatsReport.since_ms.
+ *
+ * @generated from message tonearm.bus.v1.MethodCallStats
+ */
+export type MethodCallStats = Message<"tonearm.bus.v1.MethodCallStats"> & {
+  /**
+   * @generated from field: string plugin = 1;
+   */
+  plugin: string;
+
+  /**
+   * @generated from field: string capability = 2;
+   */
+  capability: string;
+
+  /**
+   * @generated from field: string method = 3;
+   */
+  method: string;
+
+  /**
+   * Finished calls, failures included.
+   *
+   * @generated from field: uint64 calls = 4;
+   */
+  calls: bigint;
+
+  /**
+   * Calls that ended with an error code (timeout, plugin_error, load_error, …).
+   *
+   * @generated from field: uint64 errors = 5;
+   */
+  errors: bigint;
+
+  /**
+   * Calls per latency bucket, not cumulative: one per bound, then the +Inf bucket.
+   *
+   * @generated from field: repeated uint64 bucket_counts = 6;
+   */
+  bucketCounts: bigint[];
+
+  /**
+   * @generated from field: double duration_sum_seconds = 7;
+   */
+  durationSumSeconds: number;
+};
+
+/**
+ * Describes the message tonearm.bus.v1.MethodCallStats.
+ * Use `create(MethodCallStatsSchema)` to create a new message.
+ */
+export const MethodCallStatsSchema: GenMessage<MethodCallStats> = /*@__PURE__*/
+  messageDesc(file_bus_v1_bus, 9);
+
+/**
+ * tonearm.<ns>.scheduler.list: the schedules plugins made, as the scheduler's driver keeps them.
+ *
+ * @generated from message tonearm.bus.v1.ListSchedulesRequest
+ */
+export type ListSchedulesRequest = Message<"tonearm.bus.v1.ListSchedulesRequest"> & {
+  /**
+   * Only this plugin's schedules; empty lists every plugin's.
+   *
+   * @generated from field: string plugin = 1;
+   */
+  plugin: string;
+};
+
+/**
+ * Describes the message tonearm.bus.v1.ListSchedulesRequest.
+ * Use `create(ListSchedulesRequestSchema)` to create a new message.
+ */
+export const ListSchedulesRequestSchema: GenMessage<ListSchedulesRequest> = /*@__PURE__*/
+  messageDesc(file_bus_v1_bus, 10);
+
+/**
+ * @generated from message tonearm.bus.v1.ListSchedulesResponse
+ */
+export type ListSchedulesResponse = Message<"tonearm.bus.v1.ListSchedulesResponse"> & {
+  /**
+   * @generated from field: repeated tonearm.bus.v1.ScheduleInfo schedules = 1;
+   */
+  schedules: ScheduleInfo[];
+};
+
+/**
+ * Describes the message tonearm.bus.v1.ListSchedulesResponse.
+ * Use `create(ListSchedulesResponseSchema)` to create a new message.
+ */
+export const ListSchedulesResponseSchema: GenMessage<ListSchedulesResponse> = /*@__PURE__*/
+  messageDesc(file_bus_v1_bus, 11);
+
+/**
+ * @generated from message tonearm.bus.v1.ScheduleInfo
+ */
+export type ScheduleInfo = Message<"tonearm.bus.v1.ScheduleInfo"> & {
+  /**
+   * @generated from field: string plugin = 1;
+   */
+  plugin: string;
+
+  /**
+   * As the plugin gave it (or as generated for it).
+   *
+   * @generated from field: string schedule_id = 2;
+   */
+  scheduleId: string;
+
+  /**
+   * @generated from field: tonearm.bus.v1.ScheduleInfo.Kind kind = 3;
+   */
+  kind: ScheduleInfo_Kind;
+
+  /**
+   * The plugin's cron expression (`@every 5s` included); empty for a one-time schedule.
+   *
+   * @generated from field: string expression = 4;
+   */
+  expression: string;
+
+  /**
+   * Epoch milliseconds of the next firing; 0 when none is due any more.
+   *
+   * @generated from field: int64 next_fire_ms = 5;
+   */
+  nextFireMs: bigint;
+
+  /**
+   * Epoch milliseconds when the host accepted the schedule.
+   *
+   * @generated from field: int64 created_at_ms = 6;
+   */
+  createdAtMs: bigint;
+};
+
+/**
+ * Describes the message tonearm.bus.v1.ScheduleInfo.
+ * Use `create(ScheduleInfoSchema)` to create a new message.
+ */
+export const ScheduleInfoSchema: GenMessage<ScheduleInfo> = /*@__PURE__*/
+  messageDesc(file_bus_v1_bus, 12);
+
+/**
+ * @generated from enum tonearm.bus.v1.ScheduleInfo.Kind
+ */
+export enum ScheduleInfo_Kind {
+  /**
+   * @generated from enum value: KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * scheduleOneTime: fires once at next_fire_ms.
+   *
+   * @generated from enum value: KIND_ONCE = 1;
+   */
+  ONCE = 1,
+
+  /**
+   * scheduleRecurring with a cron expression.
+   *
+   * @generated from enum value: KIND_CRON = 2;
+   */
+  CRON = 2,
+
+  /**
+   * scheduleRecurring with `@every <duration>`.
+   *
+   * @generated from enum value: KIND_EVERY = 3;
+   */
+  EVERY = 3,
+}
+
+/**
+ * Describes the enum tonearm.bus.v1.ScheduleInfo.Kind.
+ */
+export const ScheduleInfo_KindSchema: GenEnum<ScheduleInfo_Kind> = /*@__PURE__*/
+  enumDesc(file_bus_v1_bus, 12, 0);
 
 /**
  * Lifecycle of a plugin as the registry sees it.
