@@ -1,13 +1,15 @@
 /**
  * The scheduler role: fires the schedules plugins made (a `ScheduleDriver`: BullMQ in a cluster,
  * timers in memory) as calls of their `SchedulerCallback.OnSchedulerCallback`, through any worker.
- * A failed callback rejects, so the driver retries it with backoff and finally records it.
+ * A failed callback rejects, so the driver retries it with backoff and finally records it. It also
+ * answers listings of the schedules (schedule-listing.ts).
  */
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { callPlugin, type Bus } from "@tonearm/bus";
+import { callPlugin, type Bus, type Subscription } from "@tonearm/bus";
 import type { ScheduleDriver, ScheduleFiring } from "@tonearm/host";
 import { api } from "@tonearm/proto";
 import type { Logger, Metrics } from "@tonearm/telemetry";
+import { serveScheduleListing } from "./schedule-listing.js";
 
 /** What the scheduler needs to know of a plugin: its declared capabilities, or undefined when unknown. */
 export type CapabilityLookup = (pluginId: string) => readonly string[] | undefined;
@@ -64,12 +66,19 @@ export function createSchedulerService(options: SchedulerServiceOptions): Schedu
     }
   }
 
+  let listing: Subscription | undefined;
   return {
-    start: () => driver.start(fire),
+    async start() {
+      await driver.start(fire);
+      listing = serveScheduleListing(bus, namespace, driver, logger);
+    },
     async pluginRemoved(pluginId) {
       const cancelled = await driver.cancelPlugin(pluginId);
       if (cancelled > 0) logger?.info({ plugin: pluginId, cancelled }, "cancelled the schedules of a removed plugin");
     },
-    stop: () => driver.close(),
+    async stop() {
+      await listing?.drain();
+      await driver.close();
+    },
   };
 }
