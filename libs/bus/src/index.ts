@@ -8,6 +8,7 @@ export type {
   BusMessage,
   ConsumeOptions,
   ConsumerMessages,
+  ConsumerInfo,
   ConsumerOptions,
   DurableConsumer,
   Headers,

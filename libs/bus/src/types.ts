@@ -117,6 +117,8 @@ export interface StreamOptions {
   maxAgeMs?: number;
   /** The oldest messages are dropped beyond this many. Absent: no limit. */
   maxMessages?: number;
+  /** Only the newest this many messages of each subject are kept (1: the latest per subject). */
+  maxMessagesPerSubject?: number;
 }
 
 export interface PersistOptions {
@@ -143,10 +145,24 @@ export interface ConsumerOptions {
   /** Deliveries of one message before the consumer gives up on it. Absent: unlimited. */
   maxDeliver?: number;
   /**
-   * Where a consumer created now starts: every stored message, or only those stored after it.
+   * Where a consumer created now starts: every stored message, only those stored after it, or
+   * those stored from a point in time on. Applies at creation; an existing consumer keeps its place.
    * @default "all"
    */
-  deliverPolicy?: "all" | "new";
+  deliverPolicy?: "all" | "new" | { readonly startTimeMs: number };
+  /** Messages delivered and not yet acknowledged, at most; redeliveries still go out. Absent: server default. */
+  maxAckPending?: number;
+  /** The server deletes the consumer after this long without a puller. Absent: kept for ever. */
+  inactiveThresholdMs?: number;
+}
+
+export interface ConsumerInfo {
+  /** Messages matching the consumer not yet delivered. */
+  readonly pending: number;
+  /** Messages delivered and not yet acknowledged. */
+  readonly ackPending: number;
+  /** Of those, the ones delivered more than once. */
+  readonly redelivered: number;
 }
 
 export interface StreamMessage {
@@ -162,6 +178,8 @@ export interface StreamMessage {
   nak(delayMs?: number): void;
   /** Never deliver this message to this consumer again. */
   term(): void;
+  /** Restarts the ack wait: the message is still being worked on. */
+  working(): void;
 }
 
 /** Messages pulled from a durable consumer; `stop()` ends the iteration. */
@@ -183,6 +201,7 @@ export interface DurableConsumer {
   readonly stream: string;
   readonly name: string;
   consume(options?: ConsumeOptions): Promise<ConsumerMessages>;
+  info(): Promise<ConsumerInfo>;
 }
 
 export interface Bus extends AsyncDisposable {
@@ -209,6 +228,8 @@ export interface Bus extends AsyncDisposable {
   persist(subject: string, data: Uint8Array, options?: PersistOptions): Promise<PersistAck>;
   /** Creates the durable consumer, or updates an existing one to these options. */
   consumer(stream: string, durableName: string, options?: ConsumerOptions): Promise<DurableConsumer>;
+  /** The state of a durable consumer, or undefined when it (or its stream) does not exist. */
+  consumerInfo(stream: string, durableName: string): Promise<ConsumerInfo | undefined>;
 
   /** Lets running handlers and pending publishes finish, then closes. */
   drain(): Promise<void>;

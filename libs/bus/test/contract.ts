@@ -463,6 +463,86 @@ export function busContract(adapter: string, factory: BusFactory): void {
         await messages.stop();
       });
 
+      it("keeps only the newest message of each subject when asked", async () => {
+        const p = prefix();
+        const stream = name("latest");
+        await bus.stream(stream, [`${p}.>`], { maxMessagesPerSubject: 1 });
+        for (const s of ["ann 1", "ann 2", "ann 3"]) await bus.persist(`${p}.ann`, bytes(s));
+        await bus.persist(`${p}.bob`, bytes("bob 1"));
+        const reader = new Reader(await (await bus.consumer(stream, "latest")).consume());
+        const got = [await reader.next(), await reader.next()];
+        expect(got.map((m) => text(m.data))).toEqual(["ann 3", "bob 1"]);
+        for (const m of got) m.ack();
+      });
+
+      it("starts a consumer at a point in time, and never moves it when the options change", async () => {
+        const p = prefix();
+        const stream = name("stream");
+        await bus.stream(stream, [`${p}.>`]);
+        await bus.persist(`${p}.x`, bytes("before"));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const startTimeMs = Date.now();
+        await bus.persist(`${p}.x`, bytes("after"));
+        const consumer = await bus.consumer(stream, "from_time", { deliverPolicy: { startTimeMs } });
+        await bus.consumer(stream, "from_time", { deliverPolicy: "all", ackWaitMs: 10_000 });
+        const reader = new Reader(await consumer.consume());
+        const m = await reader.next();
+        expect(text(m.data)).toBe("after");
+        m.ack();
+        expect(await reader.within(300)).toBeUndefined();
+      });
+
+      it("reports pending, ack-pending and redelivered counts, and holds new messages at maxAckPending", async () => {
+        const p = prefix();
+        const stream = name("stream");
+        await bus.stream(stream, [`${p}.>`]);
+        const consumer = await bus.consumer(stream, "counted", { ackWaitMs: 5_000, maxAckPending: 2 });
+        expect(await bus.consumerInfo(stream, "counted")).toEqual({ pending: 0, ackPending: 0, redelivered: 0 });
+        expect(await bus.consumerInfo(stream, "nobody")).toBeUndefined();
+        expect(await bus.consumerInfo(name("missing"), "counted")).toBeUndefined();
+        for (const s of ["a", "b", "c", "d"]) await bus.persist(`${p}.x`, bytes(s));
+        const reader = new Reader(await consumer.consume());
+        const a = await reader.next();
+        const b = await reader.next();
+        // Two unacknowledged: c waits until one of them is acked.
+        expect(await reader.within(400)).toBeUndefined();
+        a.nak();
+        const again = await reader.next();
+        expect([text(again.data), again.deliveryCount]).toEqual(["a", 2]);
+        await eventually(async () => {
+          const info = await consumer.info();
+          return info.ackPending === 2 && info.redelivered === 1 && info.pending === 2;
+        });
+        b.ack();
+        const c = await reader.next();
+        expect(text(c.data)).toBe("c");
+        for (const m of [again, c]) m.ack();
+        const d = await reader.next();
+        d.ack();
+      });
+
+      it("keeps a message being worked on from redelivery", async () => {
+        const { p, reader, messages } = await setup({ ackWaitMs: 400 });
+        await bus.persist(`${p}.x`, bytes("slow"));
+        const m = await reader.next();
+        for (let i = 0; i < 4; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          m.working();
+        }
+        expect(await reader.within(100)).toBeUndefined();
+        m.ack();
+        await messages.stop();
+      });
+
+      it("deletes a consumer left without a puller past its inactive threshold", async () => {
+        const p = prefix();
+        const stream = name("stream");
+        await bus.stream(stream, [`${p}.>`]);
+        await bus.consumer(stream, "parked", { inactiveThresholdMs: 1_000 });
+        expect(await bus.consumerInfo(stream, "parked")).toBeDefined();
+        await eventually(async () => (await bus.consumerInfo(stream, "parked")) === undefined, 6_000);
+      });
+
       it("widens an existing stream and reports what does not exist", async () => {
         const p = prefix();
         const stream = name("stream");

@@ -13,6 +13,7 @@ import type {
   Bus,
   BusLogger,
   BusMessage,
+  ConsumerInfo,
   ConsumerOptions,
   DurableConsumer,
   Headers,
@@ -244,6 +245,14 @@ class MemoryBus implements Bus {
       const stream = this.#streams.get(streamName);
       if (!stream) throw new BusError("not_found", `stream ${streamName} does not exist`, { target: streamName });
       return memoryDurableConsumer(stream.consumer(durableName, options), streamName, this.#ensureOpen);
+    });
+  }
+
+  consumerInfo(streamName: string, durableName: string): Promise<ConsumerInfo | undefined> {
+    return this.#open(() => {
+      checkResourceName("stream", streamName);
+      checkConsumerName(durableName);
+      return this.#streams.get(streamName)?.findConsumer(durableName)?.info();
     });
   }
 

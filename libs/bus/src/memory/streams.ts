@@ -1,5 +1,6 @@
 import { AsyncQueue } from "../async-queue.js";
 import type {
+  ConsumerInfo,
   ConsumerMessages,
   ConsumerOptions,
   DurableConsumer,
@@ -86,6 +87,7 @@ export class MemoryStream {
   }
 
   consumer(name: string, options: ConsumerOptions): MemoryConsumerState {
+    this.#dropInactive();
     let state = this.#consumers.get(name);
     if (state) state.reconfigure(options);
     else {
@@ -95,14 +97,53 @@ export class MemoryStream {
     return state;
   }
 
+  /** The consumer, or undefined when it does not exist (or was deleted for inactivity). */
+  findConsumer(name: string): MemoryConsumerState | undefined {
+    this.#dropInactive();
+    return this.#consumers.get(name);
+  }
+
+  /** Messages of the stream matching `filter` with a sequence of at least `fromSeq`. */
+  countFrom(fromSeq: number, filter: string | undefined): number {
+    let count = 0;
+    for (const stored of this.#messages.values()) {
+      if (stored.seq >= fromSeq && (filter === undefined || subjectMatches(filter, stored.subject))) count++;
+    }
+    return count;
+  }
+
+  /** First sequence stored at or after `timeMs`; past the end when there is none. */
+  firstSeqFrom(timeMs: number): number {
+    for (const stored of this.#messages.values()) if (stored.storedAtMs >= timeMs) return stored.seq;
+    return this.#lastSeq + 1;
+  }
+
   close(): void {
     for (const consumer of this.#consumers.values()) consumer.close();
   }
 
-  /** Drops messages past the age or count limit, oldest first (Map iteration is insertion order). */
+  /** As the server does with `inactive_threshold`: consumers without a puller that long are deleted. */
+  #dropInactive(): void {
+    for (const [name, consumer] of this.#consumers) {
+      if (consumer.inactive()) {
+        consumer.close();
+        this.#consumers.delete(name);
+      }
+    }
+  }
+
+  /** Drops messages past the age or count limits, oldest first (Map iteration is insertion order). */
   #prune(): void {
-    const { maxAgeMs, maxMessages } = this.#options;
+    const { maxAgeMs, maxMessages, maxMessagesPerSubject } = this.#options;
     const now = Date.now();
+    if (maxMessagesPerSubject !== undefined) {
+      const kept = new Map<string, number>();
+      for (const stored of [...this.#messages.values()].reverse()) {
+        const count = (kept.get(stored.subject) ?? 0) + 1;
+        kept.set(stored.subject, count);
+        if (count > maxMessagesPerSubject) this.#messages.delete(stored.seq);
+      }
+    }
     for (const stored of this.#messages.values()) {
       const tooMany = maxMessages !== undefined && this.#messages.size > maxMessages;
       const tooOld = maxAgeMs !== undefined && now - stored.storedAtMs >= maxAgeMs;
@@ -123,6 +164,10 @@ export class MemoryConsumerState {
   #filter: string | undefined;
   #ackWaitMs: number;
   #maxDeliver: number;
+  #maxAckPending: number;
+  #inactiveThresholdMs: number | undefined;
+  /** When the consumer last had a puller or handled an ack. */
+  #lastActiveMs = Date.now();
   /** Next stream sequence never delivered. */
   #cursor: number;
   /** Delivery counts of messages delivered and not yet acked, termed or given up. */
@@ -141,13 +186,43 @@ export class MemoryConsumerState {
     this.#filter = options.filterSubject;
     this.#ackWaitMs = options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
     this.#maxDeliver = options.maxDeliver ?? Infinity;
-    this.#cursor = options.deliverPolicy === "new" ? stream.lastSeq + 1 : 1;
+    this.#maxAckPending = options.maxAckPending ?? Infinity;
+    this.#inactiveThresholdMs = options.inactiveThresholdMs;
+    const policy = options.deliverPolicy;
+    if (policy === "new") this.#cursor = stream.lastSeq + 1;
+    else if (policy === undefined || policy === "all") this.#cursor = 1;
+    else this.#cursor = stream.firstSeqFrom(policy.startTimeMs);
   }
 
   reconfigure(options: ConsumerOptions): void {
     this.#filter = options.filterSubject;
     this.#ackWaitMs = options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
     this.#maxDeliver = options.maxDeliver ?? Infinity;
+    if (options.maxAckPending !== undefined) this.#maxAckPending = options.maxAckPending;
+    if (options.inactiveThresholdMs !== undefined) this.#inactiveThresholdMs = options.inactiveThresholdMs;
+  }
+
+  info(): ConsumerInfo {
+    let redelivered = 0;
+    for (const count of this.#deliveries.values()) if (count > 1) redelivered++;
+    return { pending: this.stream.countFrom(this.#cursor, this.#filter), ackPending: this.#deliveries.size, redelivered };
+  }
+
+  inactive(): boolean {
+    if (this.#inactiveThresholdMs === undefined || this.#pullers.length > 0 || this.#consuming > 0) return false;
+    return Date.now() - this.#lastActiveMs >= this.#inactiveThresholdMs;
+  }
+
+  /** Pull loops attached; a consumer with one is active even while it waits. */
+  #consuming = 0;
+
+  attach(): () => void {
+    this.#consuming++;
+    this.#lastActiveMs = Date.now();
+    return () => {
+      this.#consuming--;
+      this.#lastActiveMs = Date.now();
+    };
   }
 
   /** Waits for the next message; `undefined` when the consumer closed. Returns a canceller. */
@@ -186,6 +261,8 @@ export class MemoryConsumerState {
       if (stored && this.#deliveries.has(seq)) return stored;
       this.#forget(seq);
     }
+    // As max_ack_pending does: redeliveries go out, new messages wait for acks.
+    if (this.#deliveries.size >= this.#maxAckPending) return undefined;
     while (this.#cursor <= this.stream.lastSeq) {
       const stored = this.stream.get(this.#cursor++);
       if (stored && (this.#filter === undefined || subjectMatches(this.#filter, stored.subject))) return stored;
@@ -209,6 +286,9 @@ export class MemoryConsumerState {
         if (this.#deliveries.has(seq)) this.#schedule(seq, delayMs);
       },
       term: () => this.#forget(seq),
+      working: () => {
+        if (this.#deliveries.has(seq)) this.#schedule(seq, this.#ackWaitMs);
+      },
     };
   }
 
@@ -228,11 +308,15 @@ export class MemoryConsumerState {
   }
 
   #forget(seq: number): void {
+    const wasPending = this.#deliveries.has(seq);
+    this.#lastActiveMs = Date.now();
     clearTimeout(this.#timers.get(seq));
     this.#timers.delete(seq);
     this.#deliveries.delete(seq);
     const i = this.#due.indexOf(seq);
     if (i >= 0) this.#due.splice(i, 1);
+    // A freed ack-pending slot lets a waiting puller have the next new message.
+    if (wasPending) queueMicrotask(() => this.dispatch());
   }
 }
 
@@ -250,12 +334,21 @@ export function memoryDurableConsumer(
         ensureOpen();
         resolve(pullLoop(state));
       }),
+    info: () =>
+      new Promise((resolve) => {
+        ensureOpen();
+        resolve(state.info());
+      }),
   };
 }
 
 function pullLoop(state: MemoryConsumerState): ConsumerMessages {
   let cancel: (() => void) | undefined;
-  const queue = new AsyncQueue<StreamMessage>(() => cancel?.());
+  const detach = state.attach();
+  const queue = new AsyncQueue<StreamMessage>(() => {
+    cancel?.();
+    detach();
+  });
   let iterating = false;
   return {
     [Symbol.asyncIterator]: () => {

@@ -15,6 +15,7 @@ import type {
   Bus,
   BusLogger,
   BusMessage,
+  ConsumerInfo,
   ConsumerOptions,
   DurableConsumer,
   KeyValue,
@@ -40,7 +41,7 @@ import {
 import { isStreamNameInUse, mapErrors, toBusError, toBusMessage, toNatsHeaders } from "./convert.js";
 import { NatsKeyValue } from "./kv.js";
 import { NatsObjectStore } from "./objects.js";
-import { ensureConsumer, ensureStream } from "./streams.js";
+import { ensureConsumer, ensureStream, findConsumerInfo } from "./streams.js";
 
 export interface NatsBusOptions {
   /** `nats://host:port`, or several for a cluster. */
@@ -203,6 +204,13 @@ class NatsBus implements Bus {
     checkConsumerName(durableName);
     if (options.filterSubject !== undefined) checkPattern(options.filterSubject);
     return ensureConsumer(this.#js, await this.#manager(), stream, durableName, options);
+  }
+
+  async consumerInfo(stream: string, durableName: string): Promise<ConsumerInfo | undefined> {
+    this.#checkOpen();
+    checkResourceName("stream", stream);
+    checkConsumerName(durableName);
+    return findConsumerInfo(await this.#manager(), stream, durableName);
   }
 
   drain(): Promise<void> {

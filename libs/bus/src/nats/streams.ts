@@ -4,6 +4,7 @@ import {
   RetentionPolicy,
   StorageType,
   type ConsumerConfig,
+  type ConsumerInfo as NatsConsumerInfo,
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
@@ -12,6 +13,7 @@ import { nanos } from "@nats-io/transport-node";
 import { BusError } from "../errors.js";
 import type {
   ConsumeOptions,
+  ConsumerInfo,
   ConsumerMessages,
   ConsumerOptions,
   DurableConsumer,
@@ -34,6 +36,7 @@ export async function ensureStream(
   const limits = {
     ...(options.maxAgeMs === undefined ? {} : { max_age: nanos(options.maxAgeMs) }),
     ...(options.maxMessages === undefined ? {} : { max_msgs: options.maxMessages }),
+    ...(options.maxMessagesPerSubject === undefined ? {} : { max_msgs_per_subject: options.maxMessagesPerSubject }),
   };
   try {
     const info = await jsm.streams.info(name).catch((err: unknown) => {
@@ -62,7 +65,8 @@ export async function ensureStream(
     const merged = [...new Set([...current, ...subjects])];
     const sameLimits =
       (limits.max_age === undefined || info.config.max_age === limits.max_age) &&
-      (limits.max_msgs === undefined || info.config.max_msgs === limits.max_msgs);
+      (limits.max_msgs === undefined || info.config.max_msgs === limits.max_msgs) &&
+      (limits.max_msgs_per_subject === undefined || info.config.max_msgs_per_subject === limits.max_msgs_per_subject);
     if (merged.length !== current.length || !sameLimits) {
       await jsm.streams.update(name, { subjects: merged, ...limits });
     }
@@ -84,8 +88,10 @@ export async function ensureConsumer(
     ack_policy: AckPolicy.Explicit,
     ack_wait: nanos(options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
     max_deliver: options.maxDeliver ?? -1,
-    deliver_policy: options.deliverPolicy === "new" ? DeliverPolicy.New : DeliverPolicy.All,
+    ...deliverFrom(options.deliverPolicy),
     ...(options.filterSubject === undefined ? {} : { filter_subject: options.filterSubject }),
+    ...(options.maxAckPending === undefined ? {} : { max_ack_pending: options.maxAckPending }),
+    ...(options.inactiveThresholdMs === undefined ? {} : { inactive_threshold: nanos(options.inactiveThresholdMs) }),
   };
   try {
     const info = await jsm.consumers.info(stream, durableName).catch((err: unknown) => {
@@ -94,15 +100,23 @@ export async function ensureConsumer(
       throw mapped;
     });
     if (!info) await jsm.consumers.add(stream, wanted);
+    // nats-server 2.9 refuses any update of a consumer with a start time ("start time can not be
+    // updated"), so such a consumer keeps the options it was created with.
     else if (
-      info.config.ack_wait !== wanted.ack_wait ||
+      info.config.deliver_policy !== DeliverPolicy.StartTime &&
+      (info.config.ack_wait !== wanted.ack_wait ||
       info.config.max_deliver !== wanted.max_deliver ||
-      info.config.filter_subject !== wanted.filter_subject
+      info.config.filter_subject !== wanted.filter_subject ||
+      (wanted.max_ack_pending !== undefined && info.config.max_ack_pending !== wanted.max_ack_pending) ||
+      (wanted.inactive_threshold !== undefined && info.config.inactive_threshold !== wanted.inactive_threshold))
     ) {
+      // The deliver policy is the consumer's starting point: never changed once it exists.
       await jsm.consumers.update(stream, durableName, {
         ack_wait: wanted.ack_wait,
         max_deliver: wanted.max_deliver,
         filter_subject: wanted.filter_subject,
+        ...(wanted.max_ack_pending === undefined ? {} : { max_ack_pending: wanted.max_ack_pending }),
+        ...(wanted.inactive_threshold === undefined ? {} : { inactive_threshold: wanted.inactive_threshold }),
       });
     }
     const consumer = await js.consumers.get(stream, durableName);
@@ -130,10 +144,37 @@ export async function ensureConsumer(
           },
         } satisfies ConsumerMessages;
       },
+      info: async () => {
+        const info = await jsm.consumers.info(stream, durableName).catch((err: unknown) => {
+          throw toBusError(err, `${stream}/${durableName}`);
+        });
+        return toConsumerInfo(info);
+      },
     };
   } catch (err) {
     throw toBusError(err, `${stream}/${durableName}`);
   }
+}
+
+/** The consumer's state, or undefined when it or its stream does not exist. */
+export async function findConsumerInfo(jsm: JetStreamManager, stream: string, durableName: string): Promise<ConsumerInfo | undefined> {
+  try {
+    return toConsumerInfo(await jsm.consumers.info(stream, durableName));
+  } catch (err) {
+    const mapped = toBusError(err, `${stream}/${durableName}`);
+    if (BusError.is(mapped, "not_found")) return undefined;
+    throw mapped;
+  }
+}
+
+function toConsumerInfo(info: NatsConsumerInfo): ConsumerInfo {
+  return { pending: info.num_pending, ackPending: info.num_ack_pending, redelivered: info.num_redelivered };
+}
+
+function deliverFrom(policy: ConsumerOptions["deliverPolicy"]): Partial<ConsumerConfig> {
+  if (policy === "new") return { deliver_policy: DeliverPolicy.New };
+  if (policy === undefined || policy === "all") return { deliver_policy: DeliverPolicy.All };
+  return { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(policy.startTimeMs).toISOString() };
 }
 
 function toStreamMessage(m: JsMsg): StreamMessage {
@@ -146,5 +187,6 @@ function toStreamMessage(m: JsMsg): StreamMessage {
     ack: () => m.ack(),
     nak: (delayMs?: number) => m.nak(delayMs),
     term: () => m.term(),
+    working: () => m.working(),
   };
 }
