@@ -58,3 +58,4 @@ export {
 } from "./call-protocol.js";
 export { DEFAULT_CALL_TIMEOUT_MS, callPlugin, type PluginCall } from "./call-client.js";
 export { PluginState, watchPluginCatalog, workerVerifySubject, type PluginCatalog, type PluginRecord } from "./plugin-catalog.js";
+export { createLease, type Lease, type LeaseOptions } from "./lease.js";

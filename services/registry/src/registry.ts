@@ -22,12 +22,14 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { CallError } from "@tonearm/abi";
 import {
   BusError,
+  createLease,
   decodeCallReply,
   encodeToken,
   storageNames,
   subjects,
   type Bus,
   type KeyValue,
+  type Lease,
   type ObjectStore,
   type Subscription,
 } from "@tonearm/bus";
@@ -37,7 +39,6 @@ import { discoverPlugins, type BrokenPlugin, type DiscoveredPlugin, type LoadedP
 import { bus as busProto } from "@tonearm/proto";
 import { createLogger, type Logger } from "@tonearm/telemetry";
 import { watchFolder, type FolderWatch } from "./folder-watch.js";
-import { createLease, type Lease } from "./lease.js";
 import { InitOutcomes, lifecycleBucket, runOnInit } from "./lifecycle.js";
 import { eventKind, keepsArtifact, sameContent, stateName, type RecordContent } from "./records.js";
 import { notFoundText, serveRegistryRequests } from "./requests.js";

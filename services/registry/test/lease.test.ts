@@ -1,7 +1,6 @@
 // One active registry per namespace: the KV lease, and registries handing over through it.
-import { storageNames, type Bus, type KeyValue } from "@tonearm/bus";
+import { createLease, storageNames, type Bus, type KeyValue, type Lease } from "@tonearm/bus";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createLease, type Lease } from "../src/lease.js";
 import { REGISTRY_LEASE_KEY } from "../src/registry.js";
 import {
   FakeWorker,

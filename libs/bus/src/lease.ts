@@ -11,8 +11,9 @@
  * A holder that cannot renew steps down before a contender could take over, so two holders never
  * overlap while their clocks run at the same rate.
  */
-import { BusError, type KeyValue } from "@tonearm/bus";
-import type { Logger } from "@tonearm/telemetry";
+import { BusError } from "./errors.js";
+import type { BusLogger, KeyValue } from "./types.js";
+
 
 export interface LeaseOptions {
   readonly kv: KeyValue;
@@ -20,7 +21,7 @@ export interface LeaseOptions {
   /** Who holds the lease; unique per process. */
   readonly holder: string;
   readonly ttlMs: number;
-  readonly logger: Logger;
+  readonly logger: BusLogger;
   /** Called when this holder gets the lease. Not awaited: renewals go on meanwhile. */
   readonly onAcquired: () => void;
   /** Called when this holder has lost the lease or had to give it up. Not awaited. */
