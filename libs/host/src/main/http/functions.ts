@@ -4,7 +4,7 @@ import { httpHost } from "@tonearm/proto";
 import { asyncHandler } from "../../define.js";
 import type { MainContext, MainFunctions } from "../../host.js";
 import { exchange, type ExchangeSettings } from "./exchange.js";
-import { createUndiciTransport } from "./transport.js";
+import { createUndiciTransport, type HttpTransport } from "./transport.js";
 
 export interface HttpFunctionsOptions {
   /** Timeout of a whole call (redirects and body included) when the plugin passes `timeout_ms` 0. @default 10000 */
@@ -13,6 +13,11 @@ export interface HttpFunctionsOptions {
   readonly maxResponseBytes?: number;
   /** Resolver for every connection (the local-network rule checks what it answers). @default dns.lookup */
   readonly lookup?: LookupFunction;
+  /**
+   * Sends each hop instead of the network (permissions, redirects and errors still apply); the
+   * plugin test kit answers from canned responses with it. @default undici through the network guard
+   */
+  readonly transport?: HttpTransport;
 }
 
 export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
@@ -31,10 +36,12 @@ const METHODS = {
 
 export function createHttpFunctions(options: HttpFunctionsOptions = {}): MainFunctions {
   const settings: ExchangeSettings = {
-    transport: createUndiciTransport({
-      maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
-      lookup: options.lookup,
-    }),
+    transport:
+      options.transport ??
+      createUndiciTransport({
+        maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+        lookup: options.lookup,
+      }),
     defaultTimeoutMs: options.timeoutMs ?? DEFAULT_HTTP_TIMEOUT_MS,
   };
   const functions: Record<string, MainFunctions[string]> = {};

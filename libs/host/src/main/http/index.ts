@@ -8,6 +8,7 @@ export {
 export { REQUEST_BLOCKED_PREFIX } from "./exchange.js";
 export { DEFAULT_USER_AGENT, canonicalHeaderKey } from "./headers.js";
 export { MAX_REDIRECTS } from "./redirects.js";
+export type { Hop, HopOptions, HopResponse, HttpTransport } from "./transport.js";
 export {
   NO_ALLOWED_URLS,
   checkHttpRequest,
