@@ -3,7 +3,7 @@
  * own sections) overridden by TONEARM_<SECTION>_<KEY> environment variables, validated against
  * `schema/config.schema.json`.
  */
-export type { Mode, RuntimeSettings, TonearmConfig } from "./types.js";
+export type { Mode, NatsSettings, RedisSettings, RuntimeSettings, TonearmConfig } from "./types.js";
 export {
   CONFIG_FILE_VARIABLE,
   DEFAULT_CONFIG_FILE,
@@ -14,5 +14,6 @@ export {
   type ParseConfigOptions,
 } from "./load.js";
 export { toRuntimeOptions, type RuntimeLimitOptions } from "./runtime-options.js";
+export { toNatsOptions, toRedisOptions, type NatsCredentialOptions, type RedisConnectionOptions } from "./connection-options.js";
 export { CONFIG_SCHEMA_ID, CONFIG_SCHEMA_PATH, configSchema } from "./schema.js";
 export { ConfigError } from "./errors.js";

@@ -12,7 +12,7 @@ import { ConfigError, ENVIRONMENT_SOURCE } from "./errors.js";
 import { canonicalizeKeys, isTable, type Table } from "./keys.js";
 import { pluginSettingText } from "./plugin-values.js";
 import { configSchema, configValidator, deepFreeze } from "./schema.js";
-import type { Mode, RuntimeSettings, TonearmConfig } from "./types.js";
+import type { Mode, NatsSettings, RedisSettings, RuntimeSettings, TonearmConfig } from "./types.js";
 import { describeViolations, type Violation } from "./violations.js";
 
 /** Read from the working folder when no file is named (by option or TONEARM_CONFIG). */
@@ -99,8 +99,8 @@ interface ValidDocument {
   Agents: string;
   Plugins: { Folder: string; Enabled: boolean; AutoReload: boolean; ReloadDebounceMs: number };
   PluginConfig: Record<string, Record<string, string | number | boolean>>;
-  nats: { servers: string[] };
-  redis: { url: string };
+  nats: NatsSettings;
+  redis: RedisSettings;
   runtime: RuntimeSettings;
   http: { timeoutMs: number; maxResponseBytes: number };
   cache: { maxEntries?: number; maxBytes?: number };
@@ -134,8 +134,16 @@ function build(parsed: Table, context: BuildContext): TonearmConfig {
 function toConfig(doc: ValidDocument, context: BuildContext, overrides: readonly EnvOverride[]): TonearmConfig {
   // A folder from the environment is relative to where the process starts; one from the file (or
   // the default) is relative to the file, so a config folder can be moved as a whole.
-  const folderFromEnv = overrides.some((o) => o.path.join(".") === "Plugins.Folder");
-  const base = folderFromEnv || context.source === undefined ? context.cwd : dirname(context.source);
+  const fromEnv = (path: string): boolean => overrides.some((o) => o.path.join(".") === path);
+  const baseOf = (path: string): string => (fromEnv(path) || context.source === undefined ? context.cwd : dirname(context.source));
+  const base = baseOf("Plugins.Folder");
+  function withAbsoluteFiles<T extends object>(section: string, settings: T, fileKeys: readonly (keyof T & string)[]): T {
+    for (const key of fileKeys) {
+      const path = settings[key];
+      if (typeof path === "string") Object.assign(settings, { [key]: resolve(baseOf(`${section}.${key}`), path) });
+    }
+    return settings;
+  }
   return {
     namespace: doc.namespace,
     mode: doc.mode,
@@ -156,8 +164,8 @@ function toConfig(doc: ValidDocument, context: BuildContext, overrides: readonly
     agents: doc.Agents.split(",").map((name) => name.trim()).filter((name) => name !== ""),
     artwork: { secret: doc.artwork.secret },
     subsonic: { ...doc.subsonic },
-    nats: { servers: [...doc.nats.servers] },
-    redis: { url: doc.redis.url },
+    nats: withAbsoluteFiles("nats", { ...doc.nats, servers: [...doc.nats.servers] }, NATS_FILE_KEYS),
+    redis: withAbsoluteFiles("redis", { ...doc.redis }, REDIS_FILE_KEYS),
     runtime: { ...doc.runtime },
     http: { ...doc.http },
     cache: { ...doc.cache },
@@ -166,8 +174,38 @@ function toConfig(doc: ValidDocument, context: BuildContext, overrides: readonly
   };
 }
 
+const NATS_FILE_KEYS = ["credsFile", "nkeySeedFile", "tlsCa", "tlsCert", "tlsKey"] as const;
+const REDIS_FILE_KEYS = ["tlsCa", "tlsCert", "tlsKey"] as const;
+
 /** Rules between keys, which the schema cannot state. */
 function crossChecks(doc: ValidDocument, overrides: readonly EnvOverride[]): Violation[] {
+  return [...threadBounds(doc, overrides), ...pairedKeys(doc, overrides)];
+}
+
+/** Keys that mean nothing alone: a password without its user, a certificate without its key. */
+function pairedKeys(doc: ValidDocument, overrides: readonly EnvOverride[]): Violation[] {
+  // [section, key, needs]: a Redis password alone is the default user's, so only that one goes one way.
+  const needs = [
+    ["nats", "user", "password"],
+    ["nats", "password", "user"],
+    ["nats", "tlsCert", "tlsKey"],
+    ["nats", "tlsKey", "tlsCert"],
+    ["redis", "username", "password"],
+    ["redis", "tlsCert", "tlsKey"],
+    ["redis", "tlsKey", "tlsCert"],
+  ] as const;
+  const violations: Violation[] = [];
+  for (const [section, given, missing] of needs) {
+    const values = doc[section] as unknown as Record<string, unknown>;
+    if (values[given] === undefined || values[missing] !== undefined) continue;
+    const override = overrides.find((o) => o.path[0] === section && o.path[1] === given);
+    const origin = override ? ` (from ${override.variable})` : "";
+    violations.push({ text: `${section}.${missing}: required with ${section}.${given}${origin}`, inFile: override === undefined });
+  }
+  return violations;
+}
+
+function threadBounds(doc: ValidDocument, overrides: readonly EnvOverride[]): Violation[] {
   const { threadsMin, threadsMax } = doc.runtime;
   if (threadsMin !== undefined && threadsMax !== undefined && threadsMax < threadsMin) {
     const fromEnv = overrides.filter((o) => o.path[0] === "runtime" && /^threadsM(in|ax)$/.test(o.path[1] ?? ""));

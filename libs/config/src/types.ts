@@ -28,6 +28,35 @@ export interface RuntimeSettings {
   readonly maxResultBytes?: number;
 }
 
+/** [nats]: where the cluster's NATS is and how this process authenticates to it. File paths are absolute. */
+export interface NatsSettings {
+  servers: string[];
+  /** With `password`; at most one kind of credentials (user/password, token, credsFile, nkeySeedFile). */
+  user?: string;
+  password?: string;
+  token?: string;
+  credsFile?: string;
+  nkeySeedFile?: string;
+  /** Reply inbox prefix; unset: `_INBOX.tonearm.<ns>[.<user>]`. */
+  inboxPrefix?: string;
+  /** PEM files; any of them makes TLS required. */
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+/** [redis]: where Redis is and how this process authenticates to it. File paths are absolute. */
+export interface RedisSettings {
+  url: string;
+  /** ACL user, with `password`. */
+  username?: string;
+  password?: string;
+  /** PEM files; any of them connects with TLS. */
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
 /** The configuration of a Tonearm process: the TOML file, overridden by the environment. */
 export interface TonearmConfig {
   /** Separates clusters sharing one NATS and one Redis; part of subjects and keys. @default "default" */
@@ -62,10 +91,10 @@ export interface TonearmConfig {
   };
   /** The Subsonic server the subsonicapi host service forwards to; unset when not configured. */
   readonly subsonic: { url?: string; username?: string; password?: string };
-  /** @default { servers: ["nats://127.0.0.1:4222"] } */
-  readonly nats: { servers: string[] };
-  /** @default { url: "redis://127.0.0.1:6379" } */
-  readonly redis: { url: string };
+  /** @default { servers: ["nats://127.0.0.1:4222"] }, no credentials */
+  readonly nats: NatsSettings;
+  /** @default { url: "redis://127.0.0.1:6379" }, no credentials */
+  readonly redis: RedisSettings;
   readonly runtime: RuntimeSettings;
   /** Outbound HTTP of plugins. @default { timeoutMs: 10 000, maxResponseBytes: 10 MiB } */
   readonly http: { timeoutMs: number; maxResponseBytes: number };
