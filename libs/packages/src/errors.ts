@@ -36,3 +36,63 @@ export class DiscoveryError extends Error {
     return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[isDiscoveryError] === true;
   }
 }
+
+/** Why a `.ndp` package, or a change to the plugins folder, was refused. */
+export const PackageFailure = {
+  /** The package file does not exist. */
+  NotFound: "package_not_found",
+  /** The file does not have the `.ndp` extension. */
+  NotAPackage: "not_a_package",
+  /** Not a readable ZIP archive, or an entry could not be read. */
+  Unreadable: "unreadable",
+  /** An entry's path holds `..`, is absolute, or holds a NUL (Zip Slip). */
+  IllegalPath: "illegal_path",
+  /** An entry is a symbolic link, device or anything else but a file or a directory. */
+  IllegalEntryType: "illegal_entry_type",
+  /** An entry is encrypted or compressed with a method other than stored or deflate. */
+  UnsupportedEntry: "unsupported_entry",
+  /** Two entries would be written to the same file. */
+  DuplicateEntry: "duplicate_entry",
+  /** An entry, or the whole package, is bigger than the limit; or it has too many entries. */
+  TooLarge: "too_large",
+  MissingManifest: "missing_manifest",
+  MissingWasm: "missing_wasm",
+  InvalidManifest: "invalid_manifest",
+  /** `plugin.wasm` is not a valid WebAssembly module. */
+  InvalidWasm: "invalid_wasm",
+  /** The manifest's name (or a plugin id) cannot name a folder of the plugins folder. */
+  InvalidName: "invalid_name",
+  /** `install` of a plugin whose folder exists. */
+  AlreadyInstalled: "already_installed",
+  /** `update`, `remove` or `refresh` of a plugin whose folder does not exist. */
+  PluginNotFound: "plugin_not_found",
+  /** The plugin's folder entry is neither a directory nor a symlink to one. */
+  NotAPluginDirectory: "not_a_plugin_directory",
+  /** The installed version failed its check; the previous state was restored. */
+  Rejected: "rejected",
+  /** `dev` was pointed at something that is not a plugin source folder. */
+  InvalidSource: "invalid_source",
+  /** `dev` found its link already in place. */
+  AlreadyLinked: "already_linked",
+  /** The operator declined to replace an existing entry. */
+  Canceled: "canceled",
+} as const;
+export type PackageFailure = (typeof PackageFailure)[keyof typeof PackageFailure];
+
+const isPackageError = Symbol.for("tonearm.PackageError");
+
+/** A refused package or plugins-folder change. `message` is Navidrome's text where it has one. */
+export class PackageError extends Error {
+  readonly code: PackageFailure;
+
+  constructor(code: PackageFailure, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "PackageError";
+    this.code = code;
+    Object.defineProperty(this, isPackageError, { value: true });
+  }
+
+  static override [Symbol.hasInstance](value: unknown): value is PackageError {
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[isPackageError] === true;
+  }
+}
