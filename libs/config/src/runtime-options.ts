@@ -5,11 +5,12 @@ import type { RuntimeSettings } from "./types.js";
  * depend on the runtime package; a value of this type can be passed (spread) as runtime options.
  */
 export interface RuntimeLimitOptions {
-  readonly threads?: { readonly min?: number; readonly max?: number; readonly idleTtlMs?: number };
+  readonly threads?: { readonly min?: number; readonly max?: number; readonly maxPerPlugin?: number; readonly idleTtlMs?: number };
   readonly pool?: {
     readonly maxIdle?: number;
     readonly maxConcurrent?: number;
     readonly acquireTimeoutMs?: number;
+    readonly maxQueued?: number;
     readonly idleTtlMs?: number;
   };
   readonly callTimeoutMs?: number;
@@ -21,11 +22,17 @@ const MIB = 1024 * 1024;
 
 /** Maps [runtime] settings onto runtime options; unset settings stay unset so the runtime's defaults apply. */
 export function toRuntimeOptions(settings: RuntimeSettings): RuntimeLimitOptions {
-  const threads = defined({ min: settings.threadsMin, max: settings.threadsMax, idleTtlMs: settings.threadIdleTtlMs });
+  const threads = defined({
+    min: settings.threadsMin,
+    max: settings.threadsMax,
+    maxPerPlugin: settings.maxThreadsPerPlugin,
+    idleTtlMs: settings.threadIdleTtlMs,
+  });
   const pool = defined({
     maxIdle: settings.maxIdleInstances,
     maxConcurrent: settings.maxConcurrentCalls,
     acquireTimeoutMs: settings.acquireTimeoutMs,
+    maxQueued: settings.maxQueuedCalls,
     idleTtlMs: settings.instanceIdleTtlMs,
   });
   return defined({

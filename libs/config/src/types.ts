@@ -10,6 +10,8 @@ export interface RuntimeSettings {
   readonly threadsMin?: number;
   /** Worker threads at most. Runtime default: max(4, 4 × threadsMin). */
   readonly threadsMax?: number;
+  /** Worker threads one plugin may hold at once. Runtime default: half of threadsMax, rounded up. */
+  readonly maxThreadsPerPlugin?: number;
   /** Threads above threadsMin idle this long are stopped. Runtime default 60 000. */
   readonly threadIdleTtlMs?: number;
   /** Idle instances kept per plugin and thread. Runtime default 8. */
@@ -18,6 +20,8 @@ export interface RuntimeSettings {
   readonly maxConcurrentCalls?: number;
   /** How long a call waits for a free slot of its plugin. Runtime default 5 000. */
   readonly acquireTimeoutMs?: number;
+  /** Calls of one plugin waiting for a slot at most; more are refused as `unavailable`. Runtime default 100. */
+  readonly maxQueuedCalls?: number;
   /** Idle instances unused this long are dropped. Runtime default 60 000. */
   readonly instanceIdleTtlMs?: number;
   /** Deadline of one plugin call, queueing included. Runtime default 30 000. */

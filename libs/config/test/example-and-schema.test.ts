@@ -81,13 +81,13 @@ describe("schema/config.schema.json", () => {
 describe("toRuntimeOptions", () => {
   it("maps each [runtime] setting onto the runtime's option", () => {
     const config = parseConfig(
-      "[runtime]\nthreadsMin = 2\nthreadsMax = 6\nthreadIdleTtlMs = 1000\nmaxIdleInstances = 0\nmaxConcurrentCalls = 3\n" +
-        "acquireTimeoutMs = 250\ninstanceIdleTtlMs = 2000\ncallTimeoutMs = 5000\nmemoryLimitMiB = 64\nmaxResultBytes = 4096",
+      "[runtime]\nthreadsMin = 2\nthreadsMax = 6\nmaxThreadsPerPlugin = 2\nthreadIdleTtlMs = 1000\nmaxIdleInstances = 0\nmaxConcurrentCalls = 3\n" +
+        "acquireTimeoutMs = 250\nmaxQueuedCalls = 7\ninstanceIdleTtlMs = 2000\ncallTimeoutMs = 5000\nmemoryLimitMiB = 64\nmaxResultBytes = 4096",
       { env: {} },
     );
     expect(toRuntimeOptions(config.runtime)).toEqual({
-      threads: { min: 2, max: 6, idleTtlMs: 1000 },
-      pool: { maxIdle: 0, maxConcurrent: 3, acquireTimeoutMs: 250, idleTtlMs: 2000 },
+      threads: { min: 2, max: 6, maxPerPlugin: 2, idleTtlMs: 1000 },
+      pool: { maxIdle: 0, maxConcurrent: 3, acquireTimeoutMs: 250, maxQueued: 7, idleTtlMs: 2000 },
       callTimeoutMs: 5000,
       memoryLimitBytes: 64 * 1024 * 1024,
       maxResultSize: 4096,

@@ -1,7 +1,9 @@
 /**
- * Per-plugin admission: at most `limit` calls of one plugin run at once; the rest wait in FIFO order
- * up to a timeout (Navidrome: 10 concurrent instances, 5 s wait, then
- * `timeout waiting for available instance after 5s`).
+ * Per-plugin admission, the first bulkhead: at most `limit` calls of one plugin run at once; the
+ * rest wait in FIFO order up to a timeout (Navidrome: 10 concurrent instances, 5 s wait, then
+ * `timeout waiting for available instance after 5s`). At most `maxQueued` calls wait: beyond that
+ * a call is refused with `unavailable` at once, so a flood of calls to a slow or stuck plugin
+ * costs the process nothing but the refusals.
  */
 import { CallError, CallErrorCode } from "@tonearm/abi";
 
@@ -9,13 +11,22 @@ interface Waiter {
   readonly grant: () => void;
 }
 
+export interface AdmissionLimits {
+  /** Calls running at once. */
+  readonly limit: number;
+  /** Calls waiting for a slot at most; 0 refuses every call that finds no free slot. */
+  readonly maxQueued: number;
+  /** Who the slots belong to, for error texts: `plugin lastfm`. */
+  readonly owner: string;
+}
+
 export class Admission {
   #active = 0;
   readonly #waiters: Waiter[] = [];
-  readonly #limit: number;
+  readonly #limits: AdmissionLimits;
 
-  constructor(limit: number) {
-    this.#limit = limit;
+  constructor(limits: AdmissionLimits) {
+    this.#limits = limits;
   }
 
   get active(): number {
@@ -26,11 +37,20 @@ export class Admission {
     return this.#waiters.length;
   }
 
-  /** Resolves with a release function once a slot is free; rejects with `unavailable` on timeout or abort. */
+  /**
+   * Resolves with a release function once a slot is free; rejects with `unavailable` at once when
+   * the queue is full, or on timeout or abort.
+   */
   acquire(timeoutMs: number, signal?: AbortSignal): Promise<() => void> {
-    if (this.#active < this.#limit && this.#waiters.length === 0) {
+    const { limit, maxQueued, owner } = this.#limits;
+    if (this.#active < limit && this.#waiters.length === 0) {
       this.#active++;
       return Promise.resolve(this.#releaser());
+    }
+    if (this.#waiters.length >= maxQueued) {
+      return Promise.reject(
+        new CallError(CallErrorCode.Unavailable, `${owner} is overloaded: ${this.#active} calls run and ${this.#waiters.length} wait; try again later`),
+      );
     }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -9,6 +9,11 @@ export interface RuntimeOptions {
     readonly min?: number;
     /** Threads at most; a guest blocked in a host call holds its thread. @default max(4, 4 × min) */
     readonly max?: number;
+    /**
+     * Threads one plugin may hold at once (its calls running, looping or blocked in host calls), so
+     * one slow or hostile plugin never holds every thread. @default max(1, ⌈max / 2⌉)
+     */
+    readonly maxPerPlugin?: number;
     /** Extra threads idle this long are stopped. @default 60 000 */
     readonly idleTtlMs?: number;
   };
@@ -19,6 +24,8 @@ export interface RuntimeOptions {
     readonly maxConcurrent?: number;
     /** How long a call waits for one of those slots. @default 5 000 */
     readonly acquireTimeoutMs?: number;
+    /** Calls of one plugin waiting for a slot at most; more are refused with `unavailable` at once. @default 100 */
+    readonly maxQueued?: number;
     /** Idle instances unused this long are dropped. @default 60 000 */
     readonly idleTtlMs?: number;
   };
@@ -55,10 +62,12 @@ export interface CallCompleteEvent {
 export interface CompiledRuntimeOptions {
   readonly minThreads: number;
   readonly maxThreads: number;
+  readonly maxThreadsPerPlugin: number;
   readonly threadIdleTtlMs: number;
   readonly maxIdle: number;
   readonly maxConcurrent: number;
   readonly acquireTimeoutMs: number;
+  readonly maxQueued: number;
   readonly idleTtlMs: number;
   readonly callTimeoutMs: number;
   readonly memoryLimitPages: number;
@@ -69,13 +78,16 @@ const MIB = 1024 * 1024;
 
 export function compileOptions(o: RuntimeOptions): CompiledRuntimeOptions {
   const minThreads = positive(o.threads?.min ?? availableParallelism(), "threads.min");
+  const maxThreads = Math.max(minThreads, positive(o.threads?.max ?? Math.max(4, 4 * minThreads), "threads.max"));
   return {
     minThreads,
-    maxThreads: Math.max(minThreads, positive(o.threads?.max ?? Math.max(4, 4 * minThreads), "threads.max")),
+    maxThreads,
+    maxThreadsPerPlugin: Math.min(maxThreads, positive(o.threads?.maxPerPlugin ?? Math.max(1, Math.ceil(maxThreads / 2)), "threads.maxPerPlugin")),
     threadIdleTtlMs: positive(o.threads?.idleTtlMs ?? 60_000, "threads.idleTtlMs"),
     maxIdle: nonNegative(o.pool?.maxIdle ?? 8, "pool.maxIdle"),
     maxConcurrent: positive(o.pool?.maxConcurrent ?? 10, "pool.maxConcurrent"),
     acquireTimeoutMs: positive(o.pool?.acquireTimeoutMs ?? 5_000, "pool.acquireTimeoutMs"),
+    maxQueued: nonNegative(o.pool?.maxQueued ?? 100, "pool.maxQueued"),
     idleTtlMs: positive(o.pool?.idleTtlMs ?? 60_000, "pool.idleTtlMs"),
     callTimeoutMs: positive(o.callTimeoutMs ?? 30_000, "callTimeoutMs"),
     memoryLimitPages: Math.max(1, Math.floor(positive(o.memoryLimitBytes ?? 256 * MIB, "memoryLimitBytes") / 65_536)),

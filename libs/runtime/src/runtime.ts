@@ -43,7 +43,8 @@ export interface CallOptions {
 }
 
 export interface RuntimeStats extends ThreadPoolStats {
-  readonly plugins: Readonly<Record<string, { readonly active: number; readonly waiting: number }>>;
+  /** Per plugin: calls admitted (`active`), calls waiting for admission, threads running its calls. */
+  readonly plugins: Readonly<Record<string, { readonly active: number; readonly waiting: number; readonly threads: number }>>;
 }
 
 interface Version extends LoadedPlugin {
@@ -76,6 +77,7 @@ export class Runtime {
     this.#pool = new ThreadPool({
       minThreads: this.#options.minThreads,
       maxThreads: this.#options.maxThreads,
+      maxThreadsPerPlugin: this.#options.maxThreadsPerPlugin,
       threadIdleTtlMs: this.#options.threadIdleTtlMs,
       limits: { maxIdle: this.#options.maxIdle, idleTtlMs: this.#options.idleTtlMs, maxResultSize: this.#options.maxResultSize },
       ...(host?.threadHost ? { threadHost: host.threadHost } : {}),
@@ -166,9 +168,10 @@ export class Runtime {
   }
 
   stats(): RuntimeStats {
-    const plugins: Record<string, { active: number; waiting: number }> = {};
-    for (const [id, e] of this.#plugins) plugins[id] = { active: e.admission.active, waiting: e.admission.waiting };
-    return { ...this.#pool.stats(), plugins };
+    const pool = this.#pool.stats();
+    const plugins: Record<string, { active: number; waiting: number; threads: number }> = {};
+    for (const [id, e] of this.#plugins) plugins[id] = { active: e.admission.active, waiting: e.admission.waiting, threads: pool.threadsByPlugin[id] ?? 0 };
+    return { ...pool, plugins };
   }
 
   /** Stops every thread; calls still running fail with `unavailable`. Idempotent. */
@@ -299,7 +302,7 @@ export class Runtime {
   #entry(id: string): Entry {
     let entry = this.#plugins.get(id);
     if (!entry) {
-      entry = { admission: new Admission(this.#options.maxConcurrent) };
+      entry = { admission: new Admission({ limit: this.#options.maxConcurrent, maxQueued: this.#options.maxQueued, owner: `plugin ${id}` }) };
       this.#plugins.set(id, entry);
     }
     return entry;

@@ -3,6 +3,12 @@
  * call blocks its thread), so the pool grows on demand up to `max` threads and shrinks back to `min`
  * when threads sit idle. A call past its deadline gets its thread terminated and replaced: that is
  * the only way to stop a guest that never returns.
+ *
+ * Threads are shared by every plugin, so the pool is the second bulkhead: one plugin holds at most
+ * `maxThreadsPerPlugin` threads (its other calls wait in the queue while calls of other plugins
+ * pass them), and a plugin with work queued and no thread at all gets a new one (up to
+ * `maxThreads`) even when the busy threads are CPU-bound, so a looping plugin delays the others
+ * by a time slice, never by its deadline.
  */
 import { CallError, CallErrorCode, type Capability } from "@tonearm/abi";
 import { Worker, type MessagePort } from "node:worker_threads";
@@ -19,6 +25,8 @@ export type HostHandler = (call: HostCall) => Uint8Array | Promise<Uint8Array>;
 export interface ThreadPoolOptions {
   readonly minThreads: number;
   readonly maxThreads: number;
+  /** Threads one plugin (all its versions) may hold at once. */
+  readonly maxThreadsPerPlugin: number;
   readonly threadIdleTtlMs: number;
   readonly limits: ThreadLimits;
   readonly threadHost?: ThreadInit["threadHost"];
@@ -66,6 +74,8 @@ export interface ThreadPoolStats {
   readonly busy: number;
   readonly queued: number;
   readonly replaced: number;
+  /** Threads running a task of each plugin; plugins holding none are left out. */
+  readonly threadsByPlugin: Readonly<Record<string, number>>;
 }
 
 const THREAD_ENTRY = new URL("./thread.js", import.meta.url);
@@ -74,6 +84,8 @@ export class ThreadPool {
   readonly #options: ThreadPoolOptions;
   readonly #threads = new Set<PoolThread>();
   readonly #queue: PendingTask[] = [];
+  /** Threads running a task, by plugin id. */
+  readonly #threadsOfPlugin = new Map<string, number>();
   #nextId = 1;
   #spawning = 0;
   #replaced = 0;
@@ -90,7 +102,7 @@ export class ThreadPool {
   stats(): ThreadPoolStats {
     let busy = 0;
     for (const t of this.#threads) if (t.running) busy++;
-    return { threads: this.#threads.size, busy, queued: this.#queue.length, replaced: this.#replaced };
+    return { threads: this.#threads.size, busy, queued: this.#queue.length, replaced: this.#replaced, threadsByPlugin: Object.fromEntries(this.#threadsOfPlugin) };
   }
 
   /** Runs work on some thread; resolves with the response bytes or rejects with a CallError. */
@@ -177,7 +189,7 @@ export class ThreadPool {
       case "result": {
         const task = thread.running;
         if (!task || task.id !== msg.id) return;
-        thread.running = undefined;
+        this.#setRunning(thread, undefined);
         thread.idleSince = Date.now();
         if (msg.ok) this.#settle(task, undefined, msg.bytes);
         else if (msg.pluginError !== undefined) this.#settle(task, CallError.fromPluginError(msg.pluginError));
@@ -193,6 +205,7 @@ export class ThreadPool {
     if (!this.#threads.delete(thread)) return;
     if (!thread.ready) this.#spawning--;
     const task = thread.running;
+    this.#setRunning(thread, undefined);
     if (task) this.#settle(task, new CallError(CallErrorCode.Unavailable, reason));
     if (!thread.terminating) this.#replace();
     this.#pump();
@@ -204,18 +217,35 @@ export class ThreadPool {
     if (this.#threads.size < this.#options.minThreads) this.#spawn();
   }
 
+  /**
+   * Dispatches queued tasks in order, passing over those whose plugin holds its share of threads,
+   * and starts threads for what is left when that helps.
+   */
   #pump(): void {
-    while (this.#queue.length > 0 && !this.#closed) {
-      const task = this.#queue[0]!;
-      const thread = this.#pickThread(task.plugin.key);
-      if (!thread) {
-        // More threads help only while guests wait on host I/O; CPU-bound work just queues.
-        if (this.#threads.size < this.#options.maxThreads && this.#spawning < Math.min(this.#queue.length, this.#blockedInHost())) this.#spawn();
-        return;
+    if (this.#closed) return;
+    let waiting = 0;
+    const starved = new Set<string>();
+    for (let i = 0; i < this.#queue.length; ) {
+      const task = this.#queue[i]!;
+      const held = this.#threadsOfPlugin.get(task.plugin.pluginId) ?? 0;
+      if (held >= this.#options.maxThreadsPerPlugin) {
+        i++;
+        continue;
       }
-      this.#queue.shift();
+      const thread = waiting === 0 ? this.#pickThread(task.plugin.key) : undefined;
+      if (!thread) {
+        waiting++;
+        if (held === 0) starved.add(task.plugin.pluginId);
+        i++;
+        continue;
+      }
+      this.#queue.splice(i, 1);
       this.#dispatch(thread, task);
     }
+    // More threads help while guests wait on host I/O, and give a plugin without any thread its
+    // turn next to CPU-bound ones; otherwise work just queues.
+    const wanted = Math.min(waiting, this.#blockedInHost() + starved.size);
+    while (this.#spawning < wanted && this.#threads.size < this.#options.maxThreads) this.#spawn();
   }
 
   /** A free thread, preferring one that recently ran this plugin version (warm instances). */
@@ -234,7 +264,7 @@ export class ThreadPool {
   }
 
   #dispatch(thread: PoolThread, task: PendingTask): void {
-    thread.running = task;
+    this.#setRunning(thread, task);
     task.thread = thread;
     const key = task.plugin.key;
     const plugin = thread.loaded.has(key) ? undefined : task.plugin;
@@ -247,6 +277,20 @@ export class ThreadPool {
     this.#post(thread, msg);
   }
 
+  /** Sets or clears the task a thread runs, keeping the per-plugin thread counts. */
+  #setRunning(thread: PoolThread, task: PendingTask | undefined): void {
+    const previous = thread.running;
+    if (previous === task) return;
+    if (previous) {
+      const id = previous.plugin.pluginId;
+      const held = (this.#threadsOfPlugin.get(id) ?? 1) - 1;
+      if (held > 0) this.#threadsOfPlugin.set(id, held);
+      else this.#threadsOfPlugin.delete(id);
+    }
+    if (task) this.#threadsOfPlugin.set(task.plugin.pluginId, (this.#threadsOfPlugin.get(task.plugin.pluginId) ?? 0) + 1);
+    thread.running = task;
+  }
+
   #post(thread: PoolThread, msg: ToThread): void {
     thread.worker.postMessage(msg);
   }
@@ -257,7 +301,7 @@ export class ThreadPool {
     this.#settle(task, new CallError(CallErrorCode.Timeout, "plugin call exceeded its deadline"));
     if (thread && thread.running === task) {
       // The guest may never return: the thread is the only thing we can stop.
-      thread.running = undefined;
+      this.#setRunning(thread, undefined);
       void this.#terminate(thread).then(() => this.#replace());
     } else {
       this.#dequeue(task);
