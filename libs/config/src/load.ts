@@ -12,7 +12,7 @@ import { ConfigError, ENVIRONMENT_SOURCE } from "./errors.js";
 import { canonicalizeKeys, isTable, type Table } from "./keys.js";
 import { pluginSettingText } from "./plugin-values.js";
 import { configSchema, configValidator, deepFreeze } from "./schema.js";
-import type { Mode, NatsSettings, RedisSettings, RuntimeSettings, TonearmConfig } from "./types.js";
+import type { Mode, NatsSettings, RedisSettings, RuntimeSettings, ScrobbleSettings, TonearmConfig } from "./types.js";
 import { describeViolations, type Violation } from "./violations.js";
 
 /** Read from the working folder when no file is named (by option or TONEARM_CONFIG). */
@@ -103,6 +103,7 @@ interface ValidDocument {
   redis: RedisSettings;
   runtime: RuntimeSettings;
   http: { timeoutMs: number; maxResponseBytes: number };
+  scrobbles: Omit<ScrobbleSettings, "backfillFromMs"> & { backfillFrom: string };
   cache: { maxEntries?: number; maxBytes?: number };
   artwork: { secret: string };
   subsonic: { url?: string; username?: string; password?: string };
@@ -168,10 +169,16 @@ function toConfig(doc: ValidDocument, context: BuildContext, overrides: readonly
     redis: withAbsoluteFiles("redis", { ...doc.redis }, REDIS_FILE_KEYS),
     runtime: { ...doc.runtime },
     http: { ...doc.http },
+    scrobbles: scrobbleSettings(doc.scrobbles),
     cache: { ...doc.cache },
     log: { level: doc.log.level },
     metrics: { ...doc.metrics },
   };
+}
+
+function scrobbleSettings({ backfillFrom, ...rest }: ValidDocument["scrobbles"]): ScrobbleSettings {
+  // The schema's pattern admits only ISO 8601 date-times with a zone, which Date.parse reads.
+  return backfillFrom === "" ? rest : { ...rest, backfillFromMs: Date.parse(backfillFrom) };
 }
 
 const NATS_FILE_KEYS = ["credsFile", "nkeySeedFile", "tlsCa", "tlsCert", "tlsKey"] as const;

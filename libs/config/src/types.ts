@@ -61,6 +61,21 @@ export interface RedisSettings {
   tlsKey?: string;
 }
 
+export interface ScrobbleSettings {
+  /** Submits and dead letters kept, and parked consumers kept, this long. @default 7 days */
+  readonly retentionMs: number;
+  /** Epoch ms a new plugin's consumer starts at; undefined: at events published after it appears. */
+  readonly backfillFromMs?: number;
+  /** @default 10 */
+  readonly maxDeliveries: number;
+  /** @default 5000 */
+  readonly retryInitialMs: number;
+  /** @default 240000 */
+  readonly retryMaxMs: number;
+  /** @default 1000 */
+  readonly maxInFlight: number;
+}
+
 /** The configuration of a Tonearm process: the TOML file, overridden by the environment. */
 export interface TonearmConfig {
   /** Separates clusters sharing one NATS and one Redis; part of subjects and keys. @default "default" */
@@ -102,6 +117,8 @@ export interface TonearmConfig {
   readonly runtime: RuntimeSettings;
   /** Outbound HTTP of plugins. @default { timeoutMs: 10 000, maxResponseBytes: 10 MiB } */
   readonly http: { timeoutMs: number; maxResponseBytes: number };
+  /** Scrobble delivery to Scrobbler plugins. */
+  readonly scrobbles: ScrobbleSettings;
   /** Per-plugin cache quota; a missing field means no limit. */
   readonly cache: { maxEntries?: number; maxBytes?: number };
   /** @default { level: "info" } */

@@ -29,6 +29,7 @@ describe("defaults", () => {
       redis: { url: "redis://127.0.0.1:6379" },
       runtime: {},
       http: { timeoutMs: 10_000, maxResponseBytes: 10 * 1024 * 1024 },
+      scrobbles: { retentionMs: 7 * 24 * 3600_000, maxDeliveries: 10, retryInitialMs: 5_000, retryMaxMs: 240_000, maxInFlight: 1_000 },
       cache: {},
       log: { level: "info" },
       metrics: {},
@@ -44,6 +45,12 @@ describe("defaults", () => {
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.nats.servers)).toBe(true);
     expect(() => (config.nats.servers as string[]).push("nats://b:4222")).toThrow(TypeError);
+  });
+
+  it("reads the scrobble backfill point as an ISO 8601 date-time, and refuses other text", () => {
+    const config = parseConfig("[scrobbles]\nbackfillFrom = '2026-01-31T00:00:00Z'", { env: {} });
+    expect(config.scrobbles.backfillFromMs).toBe(Date.UTC(2026, 0, 31));
+    expect(() => parseConfig("[scrobbles]\nbackfillFrom = 'yesterday'", { env: {} })).toThrow(/backfillFrom/);
   });
 
   it("resolves a relative plugins folder against the config file's folder", () => {
