@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file bus/v1/bus.proto.
  */
 export const file_bus_v1_bus: GenFile = /*@__PURE__*/
-  fileDesc("ChBidXMvdjEvYnVzLnByb3RvEg50b25lYXJtLmJ1cy52MSKNAgoMUGx1Z2luUmVjb3JkEgoKAmlkGAEgASgJEhUKDW1hbmlmZXN0X2pzb24YAiABKAkSDgoGc2hhMjU2GAMgASgJEioKBXN0YXRlGAQgASgOMhsudG9uZWFybS5idXMudjEuUGx1Z2luU3RhdGUSDQoFZXJyb3IYBSABKAkSOAoGY29uZmlnGAYgAygLMigudG9uZWFybS5idXMudjEuUGx1Z2luUmVjb3JkLkNvbmZpZ0VudHJ5Eg8KB3ZlcnNpb24YByABKAQSFQoNdXBkYXRlZF9hdF9tcxgIIAEoAxotCgtDb25maWdFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIs8BCgtQbHVnaW5FdmVudBIuCgRraW5kGAEgASgOMiAudG9uZWFybS5idXMudjEuUGx1Z2luRXZlbnQuS2luZBIsCgZyZWNvcmQYAiABKAsyHC50b25lYXJtLmJ1cy52MS5QbHVnaW5SZWNvcmQiYgoES2luZBIUChBLSU5EX1VOU1BFQ0lGSUVEEAASDwoLS0lORF9MT0FERUQQARIQCgxLSU5EX1VQREFURUQQAhIPCgtLSU5EX0ZBSUxFRBADEhAKDEtJTkRfUkVNT1ZFRBAEIp8CCg1TY3JvYmJsZUV2ZW50EjAKBGtpbmQYASABKA4yIi50b25lYXJtLmJ1cy52MS5TY3JvYmJsZUV2ZW50LktpbmQSEAoIdXNlcm5hbWUYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRIqCgV0cmFjaxgEIAEoCzIbLm5hdmlkcm9tZS5hcGkudjEuVHJhY2tJbmZvEhEKCXRpbWVzdGFtcBgFIAEoAxIQCghwb3NpdGlvbhgGIAEoBRIQCghldmVudF9pZBgHIAEoCRIRCglwbGF5ZXJfaWQYCCABKAkiQwoES2luZBIUChBLSU5EX1VOU1BFQ0lGSUVEEAASFAoQS0lORF9OT1dfUExBWUlORxABEg8KC0tJTkRfU1VCTUlUEAIiFAoSTGlzdFBsdWdpbnNSZXF1ZXN0IkQKE0xpc3RQbHVnaW5zUmVzcG9uc2USLQoHcGx1Z2lucxgBIAMoCzIcLnRvbmVhcm0uYnVzLnYxLlBsdWdpblJlY29yZCIeChBHZXRQbHVnaW5SZXF1ZXN0EgoKAmlkGAEgASgJIhwKDlJlZnJlc2hSZXF1ZXN0EgoKAmlkGAEgASgJIkAKD1JlZnJlc2hSZXNwb25zZRItCgdwbHVnaW5zGAEgAygLMhwudG9uZWFybS5idXMudjEuUGx1Z2luUmVjb3JkIr8BChFXb3JrZXJTdGF0c1JlcG9ydBIRCgl3b3JrZXJfaWQYASABKAkSEAoIc2luY2VfbXMYAiABKAMSDQoFYXRfbXMYAyABKAMSEwoLaW50ZXJ2YWxfbXMYBCABKA0SHQoVYnVja2V0X2JvdW5kc19zZWNvbmRzGAUgAygBEjAKB21ldGhvZHMYBiADKAsyHy50b25lYXJtLmJ1cy52MS5NZXRob2RDYWxsU3RhdHMSEAoIc3RvcHBpbmcYByABKAgimQEKD01ldGhvZENhbGxTdGF0cxIOCgZwbHVnaW4YASABKAkSEgoKY2FwYWJpbGl0eRgCIAEoCRIOCgZtZXRob2QYAyABKAkSDQoFY2FsbHMYBCABKAQSDgoGZXJyb3JzGAUgASgEEhUKDWJ1Y2tldF9jb3VudHMYBiADKAQSHAoUZHVyYXRpb25fc3VtX3NlY29uZHMYByABKAEiJgoUTGlzdFNjaGVkdWxlc1JlcXVlc3QSDgoGcGx1Z2luGAEgASgJIkgKFUxpc3RTY2hlZHVsZXNSZXNwb25zZRIvCglzY2hlZHVsZXMYASADKAsyHC50b25lYXJtLmJ1cy52MS5TY2hlZHVsZUluZm8i8QEKDFNjaGVkdWxlSW5mbxIOCgZwbHVnaW4YASABKAkSEwoLc2NoZWR1bGVfaWQYAiABKAkSLwoEa2luZBgDIAEoDjIhLnRvbmVhcm0uYnVzLnYxLlNjaGVkdWxlSW5mby5LaW5kEhIKCmV4cHJlc3Npb24YBCABKAkSFAoMbmV4dF9maXJlX21zGAUgASgDEhUKDWNyZWF0ZWRfYXRfbXMYBiABKAMiSgoES2luZBIUChBLSU5EX1VOU1BFQ0lGSUVEEAASDQoJS0lORF9PTkNFEAESDQoJS0lORF9DUk9OEAISDgoKS0lORF9FVkVSWRADKqsBCgtQbHVnaW5TdGF0ZRIcChhQTFVHSU5fU1RBVEVfVU5TUEVDSUZJRUQQABIYChRQTFVHSU5fU1RBVEVfTE9BRElORxABEhYKElBMVUdJTl9TVEFURV9SRUFEWRACEhcKE1BMVUdJTl9TVEFURV9GQUlMRUQQAxIZChVQTFVHSU5fU1RBVEVfRElTQUJMRUQQBBIYChRQTFVHSU5fU1RBVEVfUkVNT1ZFRBAFYgZwcm90bzM", [file_navidrome_api_v1_api]);
+  fileDesc("ChBidXMvdjEvYnVzLnByb3RvEg50b25lYXJtLmJ1cy52MSKNAgoMUGx1Z2luUmVjb3JkEgoKAmlkGAEgASgJEhUKDW1hbmlmZXN0X2pzb24YAiABKAkSDgoGc2hhMjU2GAMgASgJEioKBXN0YXRlGAQgASgOMhsudG9uZWFybS5idXMudjEuUGx1Z2luU3RhdGUSDQoFZXJyb3IYBSABKAkSOAoGY29uZmlnGAYgAygLMigudG9uZWFybS5idXMudjEuUGx1Z2luUmVjb3JkLkNvbmZpZ0VudHJ5Eg8KB3ZlcnNpb24YByABKAQSFQoNdXBkYXRlZF9hdF9tcxgIIAEoAxotCgtDb25maWdFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIs8BCgtQbHVnaW5FdmVudBIuCgRraW5kGAEgASgOMiAudG9uZWFybS5idXMudjEuUGx1Z2luRXZlbnQuS2luZBIsCgZyZWNvcmQYAiABKAsyHC50b25lYXJtLmJ1cy52MS5QbHVnaW5SZWNvcmQiYgoES2luZBIUChBLSU5EX1VOU1BFQ0lGSUVEEAASDwoLS0lORF9MT0FERUQQARIQCgxLSU5EX1VQREFURUQQAhIPCgtLSU5EX0ZBSUxFRBADEhAKDEtJTkRfUkVNT1ZFRBAEIp8CCg1TY3JvYmJsZUV2ZW50EjAKBGtpbmQYASABKA4yIi50b25lYXJtLmJ1cy52MS5TY3JvYmJsZUV2ZW50LktpbmQSEAoIdXNlcm5hbWUYAiABKAkSDwoHdXNlcl9pZBgDIAEoCRIqCgV0cmFjaxgEIAEoCzIbLm5hdmlkcm9tZS5hcGkudjEuVHJhY2tJbmZvEhEKCXRpbWVzdGFtcBgFIAEoAxIQCghwb3NpdGlvbhgGIAEoBRIQCghldmVudF9pZBgHIAEoCRIRCglwbGF5ZXJfaWQYCCABKAkiQwoES2luZBIUChBLSU5EX1VOU1BFQ0lGSUVEEAASFAoQS0lORF9OT1dfUExBWUlORxABEg8KC0tJTkRfU1VCTUlUEAIiFAoSTGlzdFBsdWdpbnNSZXF1ZXN0IkQKE0xpc3RQbHVnaW5zUmVzcG9uc2USLQoHcGx1Z2lucxgBIAMoCzIcLnRvbmVhcm0uYnVzLnYxLlBsdWdpblJlY29yZCIeChBHZXRQbHVnaW5SZXF1ZXN0EgoKAmlkGAEgASgJIhwKDlJlZnJlc2hSZXF1ZXN0EgoKAmlkGAEgASgJIkAKD1JlZnJlc2hSZXNwb25zZRItCgdwbHVnaW5zGAEgAygLMhwudG9uZWFybS5idXMudjEuUGx1Z2luUmVjb3JkIr8BChFXb3JrZXJTdGF0c1JlcG9ydBIRCgl3b3JrZXJfaWQYASABKAkSEAoIc2luY2VfbXMYAiABKAMSDQoFYXRfbXMYAyABKAMSEwoLaW50ZXJ2YWxfbXMYBCABKA0SHQoVYnVja2V0X2JvdW5kc19zZWNvbmRzGAUgAygBEjAKB21ldGhvZHMYBiADKAsyHy50b25lYXJtLmJ1cy52MS5NZXRob2RDYWxsU3RhdHMSEAoIc3RvcHBpbmcYByABKAgimQEKD01ldGhvZENhbGxTdGF0cxIOCgZwbHVnaW4YASABKAkSEgoKY2FwYWJpbGl0eRgCIAEoCRIOCgZtZXRob2QYAyABKAkSDQoFY2FsbHMYBCABKAQSDgoGZXJyb3JzGAUgASgEEhUKDWJ1Y2tldF9jb3VudHMYBiADKAQSHAoUZHVyYXRpb25fc3VtX3NlY29uZHMYByABKAEiJgoUTGlzdFNjaGVkdWxlc1JlcXVlc3QSDgoGcGx1Z2luGAEgASgJIkgKFUxpc3RTY2hlZHVsZXNSZXNwb25zZRIvCglzY2hlZHVsZXMYASADKAsyHC50b25lYXJtLmJ1cy52MS5TY2hlZHVsZUluZm8i8QEKDFNjaGVkdWxlSW5mbxIOCgZwbHVnaW4YASABKAkSEwoLc2NoZWR1bGVfaWQYAiABKAkSLwoEa2luZBgDIAEoDjIhLnRvbmVhcm0uYnVzLnYxLlNjaGVkdWxlSW5mby5LaW5kEhIKCmV4cHJlc3Npb24YBCABKAkSFAoMbmV4dF9maXJlX21zGAUgASgDEhUKDWNyZWF0ZWRfYXRfbXMYBiABKAMiSgoES2luZBIUChBLSU5EX1VOU1BFQ0lGSUVEEAASDQoJS0lORF9PTkNFEAESDQoJS0lORF9DUk9OEAISDgoKS0lORF9FVkVSWRADIlcKFUluc3RhbGxQYWNrYWdlUmVxdWVzdBIWCg5wYWNrYWdlX29iamVjdBgBIAEoCRIWCg5wYWNrYWdlX3NoYTI1NhgCIAEoCRIOCgZ1cGRhdGUYAyABKAgiRgoWSW5zdGFsbFBhY2thZ2VSZXNwb25zZRIsCgZyZWNvcmQYASABKAsyHC50b25lYXJtLmJ1cy52MS5QbHVnaW5SZWNvcmQiIQoTUmVtb3ZlUGx1Z2luUmVxdWVzdBIKCgJpZBgBIAEoCSIzChRSZW1vdmVQbHVnaW5SZXNwb25zZRIKCgJpZBgBIAEoCRIPCgdzeW1saW5rGAIgASgIKqsBCgtQbHVnaW5TdGF0ZRIcChhQTFVHSU5fU1RBVEVfVU5TUEVDSUZJRUQQABIYChRQTFVHSU5fU1RBVEVfTE9BRElORxABEhYKElBMVUdJTl9TVEFURV9SRUFEWRACEhcKE1BMVUdJTl9TVEFURV9GQUlMRUQQAxIZChVQTFVHSU5fU1RBVEVfRElTQUJMRUQQBBIYChRQTFVHSU5fU1RBVEVfUkVNT1ZFRBAFYgZwcm90bzM", [file_navidrome_api_v1_api]);
 
 /**
  * One plugin as published by the registry in the plugins KV bucket (key: the escaped plugin id).
@@ -566,6 +566,107 @@ export enum ScheduleInfo_Kind {
  */
 export const ScheduleInfo_KindSchema: GenEnum<ScheduleInfo_Kind> = /*@__PURE__*/
   enumDesc(file_bus_v1_bus, 12, 0);
+
+/**
+ * tonearm.<ns>.registry.install: installs (or updates) a .ndp package in the active registry's
+ * plugins folder and reloads it in the cluster. The package travels through the object store
+ * tonearm_<ns>_packages, since plugin modules are larger than a NATS message may be.
+ *
+ * @generated from message tonearm.bus.v1.InstallPackageRequest
+ */
+export type InstallPackageRequest = Message<"tonearm.bus.v1.InstallPackageRequest"> & {
+  /**
+   * Name of the uploaded package in the packages object store; the registry deletes it once read.
+   *
+   * @generated from field: string package_object = 1;
+   */
+  packageObject: string;
+
+  /**
+   * Lower-case hex SHA-256 of the package bytes; the registry refuses content that differs.
+   *
+   * @generated from field: string package_sha256 = 2;
+   */
+  packageSha256: string;
+
+  /**
+   * false: install, refused when the plugin exists; true: update, refused when it does not.
+   *
+   * @generated from field: bool update = 3;
+   */
+  update: boolean;
+};
+
+/**
+ * Describes the message tonearm.bus.v1.InstallPackageRequest.
+ * Use `create(InstallPackageRequestSchema)` to create a new message.
+ */
+export const InstallPackageRequestSchema: GenMessage<InstallPackageRequest> = /*@__PURE__*/
+  messageDesc(file_bus_v1_bus, 13);
+
+/**
+ * @generated from message tonearm.bus.v1.InstallPackageResponse
+ */
+export type InstallPackageResponse = Message<"tonearm.bus.v1.InstallPackageResponse"> & {
+  /**
+   * The plugin's record once the cluster verified (and initialised) the new version; LOADING when
+   * no worker has answered yet. A version that fails is rolled back and answered as an error.
+   *
+   * @generated from field: tonearm.bus.v1.PluginRecord record = 1;
+   */
+  record?: PluginRecord | undefined;
+};
+
+/**
+ * Describes the message tonearm.bus.v1.InstallPackageResponse.
+ * Use `create(InstallPackageResponseSchema)` to create a new message.
+ */
+export const InstallPackageResponseSchema: GenMessage<InstallPackageResponse> = /*@__PURE__*/
+  messageDesc(file_bus_v1_bus, 14);
+
+/**
+ * tonearm.<ns>.registry.remove: removes a plugin from the active registry's plugins folder; its
+ * record becomes a tombstone and workers unload it.
+ *
+ * @generated from message tonearm.bus.v1.RemovePluginRequest
+ */
+export type RemovePluginRequest = Message<"tonearm.bus.v1.RemovePluginRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message tonearm.bus.v1.RemovePluginRequest.
+ * Use `create(RemovePluginRequestSchema)` to create a new message.
+ */
+export const RemovePluginRequestSchema: GenMessage<RemovePluginRequest> = /*@__PURE__*/
+  messageDesc(file_bus_v1_bus, 15);
+
+/**
+ * @generated from message tonearm.bus.v1.RemovePluginResponse
+ */
+export type RemovePluginResponse = Message<"tonearm.bus.v1.RemovePluginResponse"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The plugin was a development symlink: only the link was removed.
+   *
+   * @generated from field: bool symlink = 2;
+   */
+  symlink: boolean;
+};
+
+/**
+ * Describes the message tonearm.bus.v1.RemovePluginResponse.
+ * Use `create(RemovePluginResponseSchema)` to create a new message.
+ */
+export const RemovePluginResponseSchema: GenMessage<RemovePluginResponse> = /*@__PURE__*/
+  messageDesc(file_bus_v1_bus, 16);
 
 /**
  * Lifecycle of a plugin as the registry sees it.
