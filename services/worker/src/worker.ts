@@ -3,6 +3,7 @@
  * for the registry (handlers.ts), in one queue group so any number of workers share the load.
  * Plugins load lazily from the object store and stay warm (plugin-versions.ts); which version may
  * serve a call follows the published records (call-gate.ts). Host services run in this process.
+ * Every few seconds it publishes its call statistics for the status page (stats-publisher.ts).
  *
  *   created ─start()─▶ starting ─▶ running ─drain()─▶ draining ─▶ stopped
  *                          └─ failure ───────────────────────────▶ stopped
@@ -18,11 +19,12 @@ import {
 } from "@tonearm/bus";
 import { createPluginHost, type HostDrivers, type HostSettings, type PluginDirectory } from "@tonearm/host";
 import { Runtime, type RuntimeOptions } from "@tonearm/runtime";
-import { createLogger, pluginLogger, type Logger, type Metrics } from "@tonearm/telemetry";
+import { createLogger, createMetrics, pluginLogger, type Logger, type Metrics } from "@tonearm/telemetry";
 import { CallGate } from "./call-gate.js";
 import { agentsHandler, callHandler, verifyHandler, type HandlerContext, type RequestKind } from "./handlers.js";
 import { PluginCalls } from "./plugin-calls.js";
 import { PluginVersions, sameVersion } from "./plugin-versions.js";
+import { startStatsPublisher, type StatsPublisher } from "./stats-publisher.js";
 
 /** The queue group workers share unless told otherwise. */
 export const DEFAULT_WORKER_QUEUE = "workers";
@@ -46,6 +48,8 @@ export interface WorkerOptions {
   readonly metrics?: Metrics;
   /** @default "workers" */
   readonly queue?: string;
+  /** How often call statistics are published for the status page (stats-publisher.ts). @default 2000 */
+  readonly statsIntervalMs?: number;
 }
 
 export type WorkerState = "created" | "starting" | "running" | "draining" | "stopped";
@@ -80,6 +84,7 @@ interface Serving {
   readonly subscriptions: Subscription[];
   readonly gaugeTimer: NodeJS.Timeout;
   readonly unwatch: () => void;
+  readonly stats: StatsPublisher;
 }
 
 class BusWorker implements Worker {
@@ -153,7 +158,9 @@ class BusWorker implements Worker {
   }
 
   async #start(): Promise<void> {
-    const { bus, namespace, metrics } = this.#options;
+    const { bus, namespace } = this.#options;
+    // Calls are always counted: the statistics the status page shows come from these metrics.
+    const metrics = this.#options.metrics ?? createMetrics();
     const names = subjects(namespace);
     const catalog = watchPluginCatalog(bus, namespace, { logger: this.#logger });
     this.#catalog = catalog;
@@ -211,7 +218,8 @@ class BusWorker implements Worker {
       ];
       const gaugeTimer = setInterval(() => this.#refreshGauges(), GAUGE_REFRESH_MS);
       gaugeTimer.unref();
-      this.#serving = { catalog, runtime, versions: loadedVersions, subscriptions, gaugeTimer, unwatch };
+      const stats = await startStatsPublisher({ bus, namespace, metrics, logger: this.#logger, intervalMs: this.#options.statsIntervalMs });
+      this.#serving = { catalog, runtime, versions: loadedVersions, subscriptions, gaugeTimer, unwatch, stats };
       // Resolve only once the subscriptions reached the server: a call sent next is taken.
       await bus.flush();
       this.#refreshGauges();
@@ -234,6 +242,7 @@ class BusWorker implements Worker {
       }
       clearInterval(serving.gaugeTimer);
       serving.unwatch();
+      await serving.stats.stop();
     }
     this.#catalog?.close();
     try {
