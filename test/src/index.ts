@@ -1,3 +1,13 @@
 /** Shared helpers for Tonearm's test suites: fixture locations and real-service discovery. */
 export { fixturePaths, readFixture, type FixtureSet } from "./fixtures.js";
-export { natsUrl, redisUrl, testNamespace, startNats, startRedis, freePort, type OwnServer } from "./services.js";
+export {
+  natsUrl,
+  redisUrl,
+  testNamespace,
+  startNats,
+  startRedis,
+  freePort,
+  type OwnServer,
+  type StartNatsOptions,
+  type StartRedisOptions,
+} from "./services.js";

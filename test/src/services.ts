@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
@@ -70,29 +70,65 @@ async function findServer(
   throw new Error(`no ${kind} server found. ${HOW_TO}`);
 }
 
+export interface StartNatsOptions {
+  port?: number;
+  jetstream?: boolean;
+  /**
+   * A nats-server configuration file, e.g. infra/nats-server.conf. Address and port given on the
+   * command line override the file's; its JetStream `store_dir` is pointed at the test's own
+   * folder (nats-server refuses `-sd` beside a `store_dir`).
+   */
+  configFile?: string;
+  /** Extra environment of the server process: the values of `$VARIABLE`s in the config file. */
+  env?: Readonly<Record<string, string>>;
+}
+
 /** Starts a nats-server of the test's own on a free port (JetStream on unless told otherwise). */
-export async function startNats(options: { port?: number; jetstream?: boolean } = {}): Promise<OwnServer> {
+export async function startNats(options: StartNatsOptions = {}): Promise<OwnServer> {
   if (!onPath("nats-server")) throw new Error(`nats-server is not on PATH. ${HOW_TO}`);
   const port = options.port ?? (await freePort());
   const storeDir = await mkdtemp(join(tmpdir(), "tonearm-nats-"));
   const args = ["-a", "127.0.0.1", "-p", String(port)];
-  if (options.jetstream !== false) args.push("-js", "-sd", storeDir);
-  return ownServer(`nats://127.0.0.1:${port}`, port, "nats-server", args, storeDir);
+  if (options.configFile !== undefined) {
+    const text = await readFile(options.configFile, "utf8");
+    const ownStore = text.replace(/^(\s*store_dir\s*[:=]\s*).*$/m, (_, key: string) => `${key}${JSON.stringify(storeDir)}`);
+    const configFile = join(storeDir, "nats-server.conf");
+    await writeFile(configFile, ownStore);
+    args.push("-c", configFile);
+    if (options.jetstream !== false && ownStore === text) args.push("-js", "-sd", storeDir);
+  } else if (options.jetstream !== false) {
+    args.push("-js", "-sd", storeDir);
+  }
+  return ownServer(`nats://127.0.0.1:${port}`, port, "nats-server", args, storeDir, options.env);
+}
+
+export interface StartRedisOptions {
+  port?: number;
+  /** A Redis ACL file (`--aclfile`), e.g. one rendered from infra/redis-users.acl. */
+  aclFile?: string;
 }
 
 /** Starts a redis-server of the test's own on a free port, without persistence. */
-export async function startRedis(options: { port?: number } = {}): Promise<OwnServer> {
+export async function startRedis(options: StartRedisOptions = {}): Promise<OwnServer> {
   if (!onPath("redis-server")) throw new Error(`redis-server is not on PATH. ${HOW_TO}`);
   const port = options.port ?? (await freePort());
   const dir = await mkdtemp(join(tmpdir(), "tonearm-redis-"));
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir];
+  if (options.aclFile !== undefined) args.push("--aclfile", options.aclFile);
   return ownServer(`redis://127.0.0.1:${port}`, port, "redis-server", args, dir);
 }
 
-async function ownServer(url: string, port: number, binary: string, args: string[], dataDir: string): Promise<OwnServer> {
+async function ownServer(
+  url: string,
+  port: number,
+  binary: string,
+  args: string[],
+  dataDir: string,
+  env?: Readonly<Record<string, string>>,
+): Promise<OwnServer> {
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
-    const proc = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
+    const proc = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } });
     let stderr = "";
     proc.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<never>((_, reject) =>

@@ -31,6 +31,7 @@ export type {
 } from "./types.js";
 export { BusError, BusErrorCode } from "./errors.js";
 export { connectNatsBus, type NatsBusOptions } from "./nats/bus.js";
+export { natsAuthOptions, type NatsCredentials, type NatsTlsFiles } from "./nats/connect.js";
 export { createMemoryBus, type MemoryBusOptions } from "./memory/bus.js";
 export {
   GatewayMethod,

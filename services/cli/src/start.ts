@@ -5,7 +5,7 @@
  * over HTTP (`POST /v1/call/<plugin>/<Capability>/<Method>`).
  */
 import { PluginState, connectNatsBus, createMemoryBus, type Bus } from "@tonearm/bus";
-import { toRuntimeOptions, type TonearmConfig } from "@tonearm/config";
+import { toNatsOptions, toRedisOptions, toRuntimeOptions, type TonearmConfig } from "@tonearm/config";
 import { createBusGatewayClient, startGateway } from "@tonearm/gateway";
 import {
   createBullMqScheduleDriver,
@@ -50,11 +50,12 @@ async function openDrivers(config: TonearmConfig, logger: Logger): Promise<Drive
     const schedules = createMemoryScheduleDriver();
     return { bus, cache, schedules, close: async () => void (await Promise.all([cache.close(), bus.close()])) };
   }
-  const bus = await connectNatsBus({ servers: config.nats.servers, namespace: config.namespace, name: "tonearm", logger });
-  const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 3, lazyConnect: false });
+  const redisOptions = await toRedisOptions(config.redis);
+  const bus = await connectNatsBus({ ...toNatsOptions(config.nats), namespace: config.namespace, name: "tonearm", logger });
+  const redis = new Redis(redisOptions.url, { ...redisOptions, maxRetriesPerRequest: 3, lazyConnect: false });
   const cache = createRedisCacheStore(redis, { namespace: config.namespace, ...config.cache });
   const schedules = createBullMqScheduleDriver({
-    connection: config.redis.url,
+    connection: redisOptions,
     namespace: config.namespace,
     onError: (err) => logger.warn({ err: err.message }, "schedule driver"),
   });

@@ -6,7 +6,7 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { Objm } from "@nats-io/obj";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { BusError } from "../errors.js";
 import { HandlerRunner } from "../handlers.js";
 import { stderrLogger } from "../logger.js";
@@ -38,12 +38,14 @@ import {
   checkSubject,
   checkTimeout,
 } from "../validate.js";
+import { openNatsConnection, type NatsCredentials } from "./connect.js";
 import { isStreamNameInUse, mapErrors, toBusError, toBusMessage, toNatsHeaders } from "./convert.js";
 import { NatsKeyValue } from "./kv.js";
 import { NatsObjectStore } from "./objects.js";
 import { ensureConsumer, ensureStream, findConsumerInfo } from "./streams.js";
 
-export interface NatsBusOptions {
+/** Where and how to connect; the credentials fields are in `NatsCredentials`. */
+export interface NatsBusOptions extends NatsCredentials {
   /** `nats://host:port`, or several for a cluster. */
   servers: string | readonly string[];
   /** Connection name shown by the server's monitoring (e.g. `tonearm-worker-<host>`). */
@@ -279,18 +281,7 @@ function closedError(): BusError {
 export async function connectNatsBus(options: NatsBusOptions): Promise<Bus> {
   checkNamespace(options.namespace);
   const logger = options.logger ?? stderrLogger;
-  const servers = typeof options.servers === "string" ? options.servers : [...options.servers];
-  const nc = await connect({
-    servers,
-    name: options.name,
-    maxReconnectAttempts: -1,
-    waitOnFirstConnect: options.waitForServer ?? true,
-    reconnectTimeWait: options.reconnectTimeWaitMs ?? 2000,
-    // Replies come back on inboxes of the namespace, so server permissions can be scoped per namespace.
-    inboxPrefix: `_INBOX.tonearm.${options.namespace}`,
-  }).catch((err: unknown) => {
-    throw new BusError("disconnected", `cannot reach NATS at ${String(servers)}`, { cause: err });
-  });
+  const nc = await openNatsConnection(options);
   void watchStatus(nc, logger, options.name);
   return new NatsBus(options.namespace, nc, logger);
 }
