@@ -5,7 +5,8 @@
  *   call.<plugin>.<Capability>.<Method>        plugin calls (any worker, queue group)
  *   agents.<Method>                            Agents orchestration over every enabled plugin
  *   scrobble.{nowplaying,submit}.<user>        scrobble events (JetStream)
- *   registry.{list,get,refresh}                registry requests
+ *   scrobble-dead.<plugin>.<user>              scrobbles a plugin could not take (JetStream)
+ *   registry.{list,get,refresh,install,remove} registry requests
  *   events.plugin.<plugin>                     plugin record changes
  *   gateway.<Method>                           WebSocket gateway, any instance (queue group)
  *   gateway.<gatewayId>.<Method>               the gateway instance owning a connection
@@ -105,6 +106,14 @@ export interface Subjects {
   /** Both scrobble kinds, every user: what the scrobble stream captures. */
   readonly allScrobbles: string;
   parseScrobble(subject: string): { kind: ScrobbleKind; user: string } | undefined;
+  /** Every event of one kind, every user: what that kind's stream captures. */
+  scrobbles(kind: ScrobbleKind): string;
+  /** A submit event `plugin` could not take, dead-lettered. */
+  deadScrobble(plugin: string, user: string): string;
+  /** Every dead-lettered event of one plugin. */
+  pluginDeadScrobbles(plugin: string): string;
+  /** Every dead-lettered event: what the dead-letter stream captures. */
+  readonly allDeadScrobbles: string;
   readonly registryList: string;
   readonly registryGet: string;
   readonly registryRefresh: string;
@@ -147,6 +156,10 @@ export function subjects(namespace: string): Subjects {
     allAgents: `${prefix}.agents.>`,
     scrobble: (kind: ScrobbleKind, user: string) => `${scrobblePrefix}${kind}.${encodeToken(user)}`,
     allScrobbles: `${scrobblePrefix}>`,
+    scrobbles: (kind: ScrobbleKind) => `${scrobblePrefix}${kind}.>`,
+    deadScrobble: (plugin: string, user: string) => `${prefix}.scrobble-dead.${encodeToken(plugin)}.${encodeToken(user)}`,
+    pluginDeadScrobbles: (plugin: string) => `${prefix}.scrobble-dead.${encodeToken(plugin)}.>`,
+    allDeadScrobbles: `${prefix}.scrobble-dead.>`,
     parseScrobble: (subject: string) => {
       if (!subject.startsWith(scrobblePrefix)) return undefined;
       const tokens = subject.slice(scrobblePrefix.length).split(".");
@@ -185,10 +198,18 @@ export interface StorageNames {
   readonly websocketsBucket: string;
   /** Object store: plugin wasm, named by hex SHA-256. */
   readonly artifactsStore: string;
-  /** Stream capturing `scrobble.>`. */
+  /** Stream capturing `scrobble.submit.>`: every submit event, kept for the retention period. */
   readonly scrobbleStream: string;
-  /** The durable consumer delivering scrobbles to one plugin. */
+  /** Stream capturing `scrobble.nowplaying.>`, keeping only the latest event per user. */
+  readonly nowPlayingStream: string;
+  /** Stream capturing `scrobble-dead.>`: submits a plugin could not take, with the reason. */
+  readonly deadScrobbleStream: string;
+  /** The durable consumer delivering submits to one plugin. */
   scrobbleConsumer(plugin: string): string;
+  /** The durable consumer delivering now-playing events to one plugin. */
+  nowPlayingConsumer(plugin: string): string;
+  /** The durable consumer holding one plugin's dead letters until they are replayed. */
+  deadScrobbleConsumer(plugin: string): string;
   /** Any other bucket or store of this namespace: `tonearm_<ns>_<purpose>`. */
   bucket(purpose: string): string;
 }
@@ -206,7 +227,11 @@ export function storageNames(namespace: string): StorageNames {
     websocketsBucket: bucket("websockets"),
     artifactsStore: bucket("artifacts"),
     scrobbleStream: bucket("scrobbles"),
+    nowPlayingStream: bucket("nowplaying"),
+    deadScrobbleStream: bucket("scrobbles_dead"),
     scrobbleConsumer: (plugin: string) => `scrobbler_${encodeToken(plugin)}`,
+    nowPlayingConsumer: (plugin: string) => `nowplaying_${encodeToken(plugin)}`,
+    deadScrobbleConsumer: (plugin: string) => `dead_${encodeToken(plugin)}`,
     bucket,
   });
 }

@@ -19,15 +19,22 @@ import {
 } from "@tonearm/bus";
 import { createPluginHost, type HostDrivers, type HostSettings, type PluginDirectory } from "@tonearm/host";
 import { Runtime, type RuntimeOptions } from "@tonearm/runtime";
+import { randomUUID } from "node:crypto";
+import { defaultConfig, type ScrobbleSettings } from "@tonearm/config";
 import { createLogger, createMetrics, pluginLogger, type Logger, type Metrics } from "@tonearm/telemetry";
 import { CallGate } from "./call-gate.js";
 import { agentsHandler, callHandler, verifyHandler, type HandlerContext, type RequestKind } from "./handlers.js";
 import { PluginCalls } from "./plugin-calls.js";
 import { PluginVersions, sameVersion } from "./plugin-versions.js";
+import { ScrobbleFanout } from "./scrobbles/fanout.js";
+import { localScrobblerCall } from "./scrobbles/local-call.js";
 import { startStatsPublisher, type StatsPublisher } from "./stats-publisher.js";
 
 /** The queue group workers share unless told otherwise. */
 export const DEFAULT_WORKER_QUEUE = "workers";
+
+/** Ack wait of scrobble consumers beyond the call deadline. */
+const SCROBBLE_ACK_MARGIN_MS = 5_000;
 
 /** How often the runtime gauges are refreshed between scrapes. */
 const GAUGE_REFRESH_MS = 5_000;
@@ -48,6 +55,10 @@ export interface WorkerOptions {
   readonly metrics?: Metrics;
   /** @default "workers" */
   readonly queue?: string;
+  /** Delivery of scrobbles to Scrobbler plugins. @default the configuration's defaults */
+  readonly scrobbles?: ScrobbleSettings;
+  /** Names this worker in leases and logs. @default a random id */
+  readonly workerId?: string;
   /** How often call statistics are published for the status page (stats-publisher.ts). @default 2000 */
   readonly statsIntervalMs?: number;
 }
@@ -84,6 +95,7 @@ interface Serving {
   readonly subscriptions: Subscription[];
   readonly gaugeTimer: NodeJS.Timeout;
   readonly unwatch: () => void;
+  readonly scrobbles: ScrobbleFanout;
   readonly stats: StatsPublisher;
 }
 
@@ -168,9 +180,11 @@ class BusWorker implements Worker {
     // Follow changes from now on, so none is missed while the rest starts.
     const gate = new CallGate(catalog);
     let versions: PluginVersions | undefined;
+    let scrobbles: ScrobbleFanout | undefined;
     const unwatch = catalog.onChange((record) => {
       gate.follow(record);
       versions?.follow(record);
+      scrobbles?.follow(record);
     });
     try {
       const artifacts = await bus.objects(storageNames(namespace).artifactsStore);
@@ -210,6 +224,20 @@ class BusWorker implements Worker {
         metrics,
         served: this.#served,
       };
+      const callTimeoutMs = runtime.options.callTimeoutMs;
+      const fanout = new ScrobbleFanout({
+        bus,
+        holder: this.#options.workerId ?? `worker-${randomUUID()}`,
+        call: (plugin) => localScrobblerCall(context.calls, plugin, callTimeoutMs),
+        settings: this.#options.scrobbles ?? defaultConfig().scrobbles,
+        // An event is redelivered only when its worker is gone, never while its call may still run.
+        ackWaitMs: callTimeoutMs + SCROBBLE_ACK_MARGIN_MS,
+        logger: this.#logger,
+        metrics,
+      });
+      await fanout.start();
+      scrobbles = fanout;
+      for (const record of catalog.all()) fanout.follow(record);
       const queue = this.#options.queue ?? DEFAULT_WORKER_QUEUE;
       const subscriptions = [
         bus.subscribe(names.allCalls, { queue }, callHandler(context)),
@@ -219,7 +247,7 @@ class BusWorker implements Worker {
       const gaugeTimer = setInterval(() => this.#refreshGauges(), GAUGE_REFRESH_MS);
       gaugeTimer.unref();
       const stats = await startStatsPublisher({ bus, namespace, metrics, logger: this.#logger, intervalMs: this.#options.statsIntervalMs });
-      this.#serving = { catalog, runtime, versions: loadedVersions, subscriptions, gaugeTimer, unwatch, stats };
+      this.#serving = { catalog, runtime, versions: loadedVersions, subscriptions, gaugeTimer, unwatch, stats, scrobbles: fanout };
       // Resolve only once the subscriptions reached the server: a call sent next is taken.
       await bus.flush();
       this.#refreshGauges();
@@ -236,7 +264,10 @@ class BusWorker implements Worker {
     const serving = this.#serving;
     this.#state = "draining";
     if (serving !== undefined) {
-      const drained = await Promise.allSettled(serving.subscriptions.map((subscription) => subscription.drain()));
+      const drained = await Promise.allSettled([
+        ...serving.subscriptions.map((subscription) => subscription.drain()),
+        serving.scrobbles.stop(),
+      ]);
       for (const result of drained) {
         if (result.status === "rejected") this.#logger.warn({ err: describe(result.reason) }, "a subscription did not drain");
       }

@@ -1,0 +1,224 @@
+// Scrobble fan-out on the in-memory bus and on real NATS: every Scrobbler plugin gets every event
+// once, in order per user; unauthorized users reach no Scrobble; failures are retried, then
+// dead-lettered and replayed; now-playing events coalesce and go stale.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { connectNatsBus, publishScrobble, scrobbleStatus, watchPluginCatalog, type Bus, type ScrobbleEventInit } from "@tonearm/bus";
+import { defaultConfig, type ScrobbleSettings } from "@tonearm/config";
+import { bus as busProto } from "@tonearm/proto";
+import { natsUrl, testNamespace } from "@tonearm/test-harness";
+import { replayDeadScrobbles } from "@tonearm/worker";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Publisher, drainWorkers, memoryBus, startTestWorker } from "./support.js";
+
+/** What the recording_scrobbler fixture reports, one line per NowPlaying or Scrobble. */
+interface Received {
+  readonly plugin: string;
+  readonly kind: "scrobble" | "nowplaying";
+  readonly user: string;
+  readonly username: string;
+  readonly track: string;
+  readonly timestamp: number;
+  readonly position: number;
+}
+
+/** An HTTP endpoint the fixture plugins report to; `failing` plugins get 503 answers. */
+class Recorder {
+  readonly received: Received[] = [];
+  readonly failing = new Set<string>();
+  #server: Server | undefined;
+  port = 0;
+
+  async start(): Promise<void> {
+    this.#server = createServer((request, response) => {
+      const plugin = decodeURIComponent((request.url ?? "").split("/")[2] ?? "");
+      let body = "";
+      request.on("data", (chunk: Buffer) => (body += chunk.toString("utf8")));
+      request.on("end", () => {
+        if (this.failing.has(plugin)) {
+          response.writeHead(503).end();
+          return;
+        }
+        const [kind, user, username, track, timestamp, position] = body.split("\t");
+        this.received.push({
+          plugin,
+          kind: kind as Received["kind"],
+          user: user ?? "",
+          username: username ?? "",
+          track: track ?? "",
+          timestamp: Number(timestamp),
+          position: Number(position),
+        });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => this.#server!.listen(0, "127.0.0.1", resolve));
+    this.port = (this.#server.address() as AddressInfo).port;
+  }
+
+  of(plugin: string, kind: Received["kind"] = "scrobble"): Received[] {
+    return this.received.filter((r) => r.plugin === plugin && r.kind === kind);
+  }
+
+  async stop(): Promise<void> {
+    this.#server?.closeAllConnections();
+    await new Promise((resolve) => this.#server?.close(resolve));
+  }
+}
+
+const fastRetries: ScrobbleSettings = { ...defaultConfig().scrobbles, retryInitialMs: 100, retryMaxMs: 400, maxDeliveries: 4 };
+
+async function until(condition: () => boolean | Promise<boolean>, what: string, limitMs = 15_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+const submit = (user: string, track: string, eventId: string, extra: Partial<ScrobbleEventInit> = {}): ScrobbleEventInit => ({
+  kind: busProto.ScrobbleEvent_Kind.SUBMIT,
+  userId: user,
+  username: `name-of-${user}`,
+  track: { id: track, name: `Track ${track}`, artists: [{ name: "Artist" }], length: 200 },
+  timestamp: BigInt(Math.floor(Date.now() / 1000)),
+  eventId,
+  ...extra,
+});
+
+describe.each(["memory", "nats"] as const)("scrobble fan-out on the %s bus", (kind) => {
+  let bus: Bus;
+  let publisher: Publisher;
+  let recorder: Recorder;
+
+  beforeEach(async () => {
+    const namespace = testNamespace(`scr${kind[0]}`);
+    bus = kind === "memory" ? memoryBus(namespace) : await connectNatsBus({ servers: await natsUrl(), name: "scrobbles-test", namespace, waitForServer: false });
+    publisher = await Publisher.open(bus);
+    recorder = new Recorder();
+    await recorder.start();
+  });
+
+  afterEach(async () => {
+    await drainWorkers();
+    await recorder.stop();
+    await bus.close();
+  });
+
+  const scrobbler = (id: string, users = "*") =>
+    publisher.fixture("plugins", "recording_scrobbler", { id, config: { endpoint: `http://127.0.0.1:${recorder.port}/record/${id}`, users } });
+
+  it("gives every event to every scrobbler once, in order per user, duplicates stored once", async () => {
+    for (const id of ["scrobbler_a", "scrobbler_b", "scrobbler_c"]) await scrobbler(id);
+    await startTestWorker(bus, { scrobbles: fastRetries });
+    await startTestWorker(bus, { scrobbles: fastRetries });
+    const events = Array.from({ length: 60 }, (_, i) => submit(`user${i % 4}`, `t${i}`, `event-${i}`));
+    for (const event of events) await publishScrobble(bus, event);
+    // Published again by a retrying client: the same event ids.
+    for (const event of events.slice(0, 10)) expect((await publishScrobble(bus, event)).duplicate).toBe(true);
+    await until(() => recorder.received.length >= 180, "180 scrobbles");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const plugin of ["scrobbler_a", "scrobbler_b", "scrobbler_c"]) {
+      const got = recorder.of(plugin);
+      expect(got.map((r) => r.track).sort()).toEqual(events.map((e) => e.track!.id!).sort());
+      for (const user of ["user0", "user1", "user2", "user3"]) {
+        const sent = events.filter((e) => e.userId === user).map((e) => e.track!.id);
+        expect(got.filter((r) => r.user === user).map((r) => r.track)).toEqual(sent);
+      }
+      expect(got.every((r) => r.position === 0 && r.username === `name-of-${r.user}`)).toBe(true);
+    }
+  });
+
+  it("sends an unauthorized user's events to no Scrobble, and skips the unknown artist", async () => {
+    await scrobbler("picky", "alice");
+    await startTestWorker(bus, { scrobbles: fastRetries });
+    await publishScrobble(bus, submit("mallory", "m1", "e-m1"));
+    await publishScrobble(bus, submit("alice", "u1", "e-u1", { track: { id: "u1", artists: [{ name: "[Unknown Artist]" }] } }));
+    await publishScrobble(bus, submit("alice", "a1", "e-a1"));
+    await until(() => recorder.of("picky").length >= 1, "alice's scrobble");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(recorder.of("picky").map((r) => [r.user, r.track])).toEqual([["alice", "a1"]]);
+  });
+
+  it("retries a failing plugin until it recovers, holding the user's later events behind the failed one", async () => {
+    await scrobbler("flaky");
+    await scrobbler("steady");
+    recorder.failing.add("flaky");
+    await startTestWorker(bus, { scrobbles: fastRetries });
+    await publishScrobble(bus, submit("ann", "first", "e-first"));
+    await publishScrobble(bus, submit("ann", "second", "e-second"));
+    await until(() => recorder.of("steady").length === 2, "the steady plugin's scrobbles");
+    expect(recorder.of("flaky")).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    recorder.failing.delete("flaky");
+    await until(() => recorder.of("flaky").length === 2, "the flaky plugin's scrobbles after it recovered");
+    expect(recorder.of("flaky").map((r) => r.track)).toEqual(["first", "second"]);
+  });
+
+  it("dead-letters an event after its last delivery, and replays it once the plugin works", async () => {
+    await scrobbler("broken");
+    recorder.failing.add("broken");
+    await startTestWorker(bus, { scrobbles: fastRetries });
+    await publishScrobble(bus, submit("bob", "lost", "e-lost"));
+    const catalog = watchPluginCatalog(bus, bus.namespace);
+    await catalog.ready;
+    try {
+      await until(async () => (await scrobbleStatus(bus, catalog.all()))[0]?.deadLettered === 1, "a dead letter", 20_000);
+      const [status] = await scrobbleStatus(bus, catalog.all());
+      expect(status).toMatchObject({ plugin: "broken", pending: 0, deadLettered: 1, parked: false });
+      // Still failing: the letter stays.
+      const failed = await replayDeadScrobbles(bus, "broken", { retryHiddenMs: 100 });
+      expect(failed).toMatchObject({ delivered: 0, failed: [{ user: "bob", reason: expect.stringContaining("503") as string }] });
+      recorder.failing.delete("broken");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await replayDeadScrobbles(bus, "broken")).toEqual({ plugin: "broken", delivered: 1, dropped: 0, failed: [] });
+      expect(recorder.of("broken").map((r) => r.track)).toEqual(["lost"]);
+      expect((await scrobbleStatus(bus, catalog.all()))[0]).toMatchObject({ deadLettered: 0 });
+    } finally {
+      catalog.close();
+    }
+  });
+
+  it("coalesces now playing to the latest per user, with its position, and drops stale ones", async () => {
+    await scrobbler("np");
+    const nowPlaying = (user: string, track: string, position: number, ageS = 0, length = 300): ScrobbleEventInit => ({
+      kind: busProto.ScrobbleEvent_Kind.NOW_PLAYING,
+      userId: user,
+      track: { id: track, artists: [{ name: "Artist" }], length },
+      position,
+      timestamp: BigInt(Math.floor(Date.now() / 1000) - ageS),
+      eventId: `np-${user}-${track}-${position}`,
+    });
+    // Published before any worker pulls: only the newest of each user is kept.
+    await startTestWorker(bus, { scrobbles: fastRetries });
+    await until(async () => (await bus.consumerInfo(`tonearm_${bus.namespace}_nowplaying`, "nowplaying_np")) !== undefined, "the now-playing consumer");
+    await drainWorkers();
+    for (const position of [1, 2, 3]) await publishScrobble(bus, nowPlaying("ann", "song", position));
+    await publishScrobble(bus, nowPlaying("bob", "old-song", 10, 400, 200));
+    await startTestWorker(bus, { scrobbles: fastRetries });
+    await until(() => recorder.of("np", "nowplaying").length >= 1, "ann's now playing");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(recorder.of("np", "nowplaying").map((r) => [r.user, r.track, r.position])).toEqual([["ann", "song", 3]]);
+  });
+
+  it("parks a removed plugin's consumer and resumes it where it stopped when the plugin returns", async () => {
+    const record = await scrobbler("returning");
+    await startTestWorker(bus, { scrobbles: fastRetries });
+    await publishScrobble(bus, submit("cy", "before", "e-before"));
+    await until(() => recorder.of("returning").length === 1, "the first scrobble");
+    await publisher.update(record, { state: busProto.PluginState.REMOVED });
+    const catalog = watchPluginCatalog(bus, bus.namespace);
+    await catalog.ready;
+    try {
+      await until(async () => (await scrobbleStatus(bus, catalog.all()))[0]?.parked === true, "the parked status");
+      await publishScrobble(bus, submit("cy", "while-away", "e-away"));
+      await until(async () => (await scrobbleStatus(bus, catalog.all()))[0]?.pending === 1, "the event to wait for the plugin");
+      expect(recorder.of("returning")).toHaveLength(1);
+      await publisher.update(record, { state: busProto.PluginState.READY });
+      await until(() => recorder.of("returning").length === 2, "the event kept while the plugin was away");
+      expect(recorder.of("returning").map((r) => r.track)).toEqual(["before", "while-away"]);
+    } finally {
+      catalog.close();
+    }
+  });
+});
