@@ -2,7 +2,8 @@
  * `tonearm start`: the chosen roles (all by default) in one process. Embedded mode runs them on the
  * in-memory bus, cache and schedule timers; cluster mode on NATS (JetStream) and Redis. Both wire
  * the same services. One operations port answers /healthz, /readyz, /metrics and plugin calls
- * over HTTP (`POST /v1/call/<plugin>/<Capability>/<Method>`).
+ * over HTTP (`POST /v1/call/<plugin>/<Capability>/<Method>`); with the registry role, also the
+ * status page (`/status`, `/status.json`).
  */
 import { PluginState, connectNatsBus, createMemoryBus, type Bus } from "@tonearm/bus";
 import { toNatsOptions, toRedisOptions, toRuntimeOptions, type TonearmConfig } from "@tonearm/config";
@@ -16,9 +17,9 @@ import {
   type CacheStore,
   type ScheduleDriver,
 } from "@tonearm/host";
-import { startRegistry } from "@tonearm/registry";
+import { startRegistry, startStatusPage } from "@tonearm/registry";
 import { createSchedulerService } from "@tonearm/scheduler";
-import { createLogger, createMetrics, startMetricsServer, type Logger } from "@tonearm/telemetry";
+import { createLogger, createMetrics, startMetricsServer, type ExtraRoutes, type Logger } from "@tonearm/telemetry";
 import { startWorker, watchPluginCatalog } from "@tonearm/worker";
 import { Redis } from "ioredis";
 import { httpCallRoutes } from "./http-calls.js";
@@ -92,6 +93,7 @@ export async function startTonearm(config: TonearmConfig, options: StartOptions)
   const { bus } = drivers;
   const stops: (() => Promise<void>)[] = [];
   const notReady = new Set<string>();
+  let statusRoutes: ExtraRoutes | undefined;
 
   try {
     if (options.roles.has("gateway")) {
@@ -139,6 +141,10 @@ export async function startTonearm(config: TonearmConfig, options: StartOptions)
       const registry = await startRegistry({ bus, config, logger: logger.child({ role: "registry" }) });
       notReady.delete("registry starting");
       stops.push(() => registry.stop());
+      // The status page (GET /status, /status.json) is served wherever a registry runs.
+      const status = await startStatusPage({ bus, namespace: config.namespace, registry, logger: logger.child({ role: "status" }) });
+      stops.push(() => Promise.resolve(status.close()));
+      statusRoutes = status.routes;
     }
   } catch (err) {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
@@ -148,7 +154,7 @@ export async function startTonearm(config: TonearmConfig, options: StartOptions)
 
   const server = await startMetricsServer(metrics, options.port, {
     readiness: () => (notReady.size > 0 ? [...notReady].join(", ") : undefined),
-    routes: httpCallRoutes(bus, config.namespace),
+    routes: withStatus(statusRoutes, httpCallRoutes(bus, config.namespace)),
     ...(options.host ? { host: options.host } : {}),
   });
 
@@ -168,6 +174,11 @@ export async function startTonearm(config: TonearmConfig, options: StartOptions)
       return stopping;
     },
   };
+}
+
+function withStatus(status: ExtraRoutes | undefined, calls: ExtraRoutes): ExtraRoutes {
+  if (status === undefined) return calls;
+  return async (request, response) => (await status(request, response)) || calls(request, response);
 }
 
 function pluginCapabilities(manifestJson: string | undefined): readonly string[] | undefined {

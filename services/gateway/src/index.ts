@@ -14,3 +14,14 @@ export {
 } from "./gateway.js";
 export { startGateway } from "./main.js";
 export { GATEWAY_QUEUE, GatewayHeader, heartbeatKey, ownerKey } from "./protocol.js";
+/** For readers of the ownership table (the status page). */
+export {
+  HEARTBEAT_KEY_FILTER,
+  decodeGatewayId,
+  decodeHeartbeat,
+  isStale,
+  ownerKeyFilter,
+  parseHeartbeatKey,
+  parseOwnerKey,
+  type GatewayHeartbeat,
+} from "./protocol.js";

@@ -87,6 +87,8 @@ export async function startStatsPublisher(options: StatsPublisherOptions): Promi
       stopping ??= (async () => {
         clearInterval(timer);
         await publish(true);
+        // The bus may close right after: the last report must have left.
+        await bus.flush().catch(() => undefined);
       })();
       return stopping;
     },
