@@ -1,8 +1,7 @@
 // A scrobbler for ListenBrainz: each user listed in the config with their own user token gets
 // now-playing notices (`listen_type: playing_now`) and listens (`listen_type: single`) submitted to
 // POST <baseurl>/1/submit-listens. What ListenBrainz refuses comes back as the response's error.
-import { api, config, http, registerScrobbler, Result, Scrobbler, utf8 } from "@tonearm/pdk-as";
-import { jsonArray, JsonObjectWriter, jsonString, parseJson } from "../../shared/assembly/json";
+import { api, config, http, jsonArray, JsonObjectWriter, jsonString, parseJson, registerScrobbler, Result, Scrobbler, utf8 } from "@tonearm/pdk-as";
 export * from "@tonearm/pdk-as/exports";
 
 const PLUGIN = "listenbrainz-scrobbler";

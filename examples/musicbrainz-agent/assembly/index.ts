@@ -3,8 +3,7 @@
 // at most one request per second: the time of the last request is kept in the plugin's cache,
 // which every instance and worker shares, and a lookup that would come too soon answers
 // `plugin:not_found` (the host then asks the next agent) instead of calling MusicBrainz.
-import { api, cache, config, http, log, MetadataAgent, registerMetadataAgent, Result, utf8 } from "@tonearm/pdk-as";
-import { JSON_NULL, JsonValue, parseJson } from "../../shared/assembly/json";
+import { api, cache, config, http, JSON_NULL, JsonValue, log, MetadataAgent, parseJson, registerMetadataAgent, Result, utf8 } from "@tonearm/pdk-as";
 export * from "@tonearm/pdk-as/exports";
 
 const PLUGIN = "musicbrainz-agent";

@@ -6,7 +6,8 @@
 // Messages and host functions live in one namespace per proto package: `api` (capability
 // requests and responses) and the host services `http`, `config`, `scheduler`, `websocket`,
 // `cache`, `artwork`, `subsonicapi` (e.g. `http.get(new http.HttpRequest(url))`). A host function
-// is linked only if the plugin calls it, and the manifest must grant its permission.
+// is linked only if the plugin calls it, and the manifest must grant its permission. `parseJson`
+// and the JSON writers (json.ts) are there for the web APIs plugins talk to.
 export { api, artwork, cache, config, http, scheduler, subsonicapi, websocket } from "./gen/index";
 export { Message } from "./wire";
 export { ERR_NOT_FOUND, ERR_NOT_IMPLEMENTED, Result } from "./result";
@@ -24,4 +25,5 @@ export {
 } from "./capabilities";
 export { NAME_SEPARATOR, NamedScheduler, registerNamedSchedulerCallback } from "./named-scheduler";
 export { log } from "./log";
+export { JSON_NULL, JsonKind, JsonObjectWriter, JsonValue, jsonArray, jsonNumber, jsonString, parseJson, stringify } from "./json";
 export { utf8 } from "./text";

@@ -1,9 +1,10 @@
-// JSON for the example plugins: AssemblyScript has no JSON built in, and web APIs speak it.
+// JSON for plugins: AssemblyScript has none built in, and the web APIs plugins call speak it.
 //
 // Reading: `parseJson(text)` builds a tree of JsonValue, or returns null for malformed text. A
 // missing field, an index past the end or a value of another kind reads as JSON null, so paths
 // chain without checks: `root.field("artists").at(0).field("id").text()`.
-// Writing: `JsonObjectWriter` and `jsonArray` assemble already-encoded values; `jsonString` quotes.
+// Writing: `JsonObjectWriter` and `jsonArray` assemble already-encoded values; `jsonString` and
+// `jsonNumber` encode one value; `stringify` encodes a whole JsonValue tree.
 
 export namespace JsonKind {
   export const Null: u8 = 0;
@@ -122,6 +123,33 @@ export function jsonString(value: string): string {
   return parts.join("");
 }
 
+/** `value` as a JSON number; NaN and the infinities, which JSON cannot express, become null. */
+export function jsonNumber(value: f64): string {
+  if (!isFinite(value)) return "null";
+  // Whole numbers without the ".0" AssemblyScript's f64 formatting adds.
+  if (value == Math.trunc(value) && Math.abs(value) < 9007199254740992) return (<i64>value).toString();
+  return value.toString();
+}
+
+/** A JsonValue tree as JSON text (object fields in no particular order). */
+export function stringify(value: JsonValue): string {
+  if (value.kind == JsonKind.Bool) return value.boolean() ? "true" : "false";
+  if (value.kind == JsonKind.Number) return jsonNumber(value.number());
+  if (value.kind == JsonKind.String) return jsonString(value.text());
+  if (value.kind == JsonKind.Array) {
+    const items = new Array<string>();
+    for (let i = 0; i < value.length; i++) items.push(stringify(value.at(i)));
+    return jsonArray(items);
+  }
+  if (value.kind == JsonKind.Object) {
+    const writer = new JsonObjectWriter();
+    const keys = value.keys();
+    for (let i = 0; i < keys.length; i++) writer.raw(keys[i], stringify(value.field(keys[i])));
+    return writer.toString();
+  }
+  return "null";
+}
+
 /** A JSON array of already-encoded values. */
 export function jsonArray(encodedItems: Array<string>): string {
   return "[" + encodedItems.join(",") + "]";
@@ -137,6 +165,14 @@ export class JsonObjectWriter {
 
   integer(name: string, value: i64): JsonObjectWriter {
     return this.raw(name, value.toString());
+  }
+
+  number(name: string, value: f64): JsonObjectWriter {
+    return this.raw(name, jsonNumber(value));
+  }
+
+  boolean(name: string, value: bool): JsonObjectWriter {
+    return this.raw(name, value ? "true" : "false");
   }
 
   /** A field whose value is already JSON (an object, an array). */
@@ -276,26 +312,40 @@ class Parser {
 
   /** A number as RFC 8259 spells it: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
   private number(): JsonValue {
-    const start = this.pos;
-    this.eat(0x2d);
+    const negative = this.eat(0x2d);
+    const number = new DecimalNumber();
     if (this.eat(0x30)) {
       // a leading zero stands alone
-    } else if (this.digits() == 0) {
+    } else if (this.digits(number, false) == 0) {
       return this.fail();
     }
-    if (this.eat(0x2e) && this.digits() == 0) return this.fail();
+    if (this.eat(0x2e) && this.digits(number, true) == 0) return this.fail();
     if (this.eat(0x65) || this.eat(0x45)) {
-      if (!this.eat(0x2b)) this.eat(0x2d);
-      if (this.digits() == 0) return this.fail();
+      const negativeExponent = this.eat(0x2d);
+      if (!negativeExponent) this.eat(0x2b);
+      const start = this.pos;
+      let exponent = 0;
+      while (this.pos < this.src.length) {
+        const c = this.src.charCodeAt(this.pos);
+        if (c < 0x30 || c > 0x39) break;
+        // Past 10 000 the value is zero or infinite anyway; stop before the count overflows.
+        if (exponent < 10000) exponent = exponent * 10 + (c - 0x30);
+        this.pos++;
+      }
+      if (this.pos == start) return this.fail();
+      number.exponent += negativeExponent ? -exponent : exponent;
     }
-    return JsonValue.ofNumber(F64.parseFloat(this.src.substring(start, this.pos)));
+    const value = number.toF64();
+    return JsonValue.ofNumber(negative ? -value : value);
   }
 
-  private digits(): i32 {
+  /** Reads digits into `number` (as fraction digits when `fraction`); answers how many there were. */
+  private digits(number: DecimalNumber, fraction: bool): i32 {
     const start = this.pos;
     while (this.pos < this.src.length) {
       const c = this.src.charCodeAt(this.pos);
       if (c < 0x30 || c > 0x39) break;
+      number.addDigit(c - 0x30, fraction);
       this.pos++;
     }
     return this.pos - start;
@@ -318,6 +368,61 @@ class Parser {
   private fail(): JsonValue {
     this.failed = true;
     return JSON_NULL;
+  }
+}
+
+// Exact powers of ten: every one up to 1e22 is a double without rounding.
+const EXACT_POWERS_OF_TEN: StaticArray<f64> = [
+  1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21,
+  1e22,
+];
+const MAX_EXACT_INTEGER: u64 = 9007199254740992; // 2^53
+
+/**
+ * A decimal number as significant digits times a power of ten, converted to the nearest double.
+ * AssemblyScript's own parseFloat is off for some inputs (e.g. "1e23", 17-digit mantissas), so
+ * JSON numbers are converted here: exactly when the digits and the power of ten are both exact
+ * doubles (Clinger's fast path, which covers the numbers web APIs send), else within a few units
+ * in the last place.
+ */
+class DecimalNumber {
+  /** The first 19 significant digits. */
+  digits: u64 = 0;
+  count: i32 = 0;
+  exponent: i32 = 0;
+
+  addDigit(digit: i32, fraction: bool): void {
+    if (this.count == 0 && digit == 0) {
+      if (fraction) this.exponent--; // leading zeros of a fraction only move the point
+      return;
+    }
+    if (this.count < 19) {
+      this.digits = this.digits * 10 + <u64>digit;
+      this.count++;
+      if (fraction) this.exponent--;
+    } else if (!fraction) {
+      this.exponent++; // an integer digit past the 19th still counts as a power of ten
+    }
+  }
+
+  toF64(): f64 {
+    if (this.digits == 0) return 0;
+    let digits = this.digits;
+    let exponent = this.exponent;
+    if (digits <= MAX_EXACT_INTEGER) {
+      // Move powers of ten into the digits while they stay exact, e.g. 1e23 = 10 × 1e22.
+      while (exponent > 22 && digits * 10 <= MAX_EXACT_INTEGER) {
+        digits *= 10;
+        exponent--;
+      }
+      if (exponent >= 0 && exponent <= 22) return <f64>digits * EXACT_POWERS_OF_TEN[exponent];
+      if (exponent < 0 && exponent >= -22) return <f64>digits / EXACT_POWERS_OF_TEN[-exponent];
+    }
+    const value = <f64>digits;
+    if (exponent > 0) return exponent > 400 ? Infinity : value * Math.pow(10, exponent);
+    // Two steps below 1e-300, so the power of ten itself does not underflow.
+    if (exponent < -300) return exponent < -400 ? 0 : value / 1e300 / Math.pow(10, -300 - exponent);
+    return value / Math.pow(10, -exponent);
   }
 }
 
