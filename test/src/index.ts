@@ -11,3 +11,4 @@ export {
   type StartNatsOptions,
   type StartRedisOptions,
 } from "./services.js";
+export { ScrobbleRecorder, type ReceivedScrobble } from "./scrobble-recorder.js";

@@ -55,7 +55,7 @@ function timeoutFrom(request: IncomingMessage): { timeoutMs?: number } {
   return Number.isFinite(value) && value > 0 ? { timeoutMs: value } : {};
 }
 
-async function readJson(request: IncomingMessage): Promise<JsonValue> {
+export async function readJson(request: IncomingMessage): Promise<JsonValue> {
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const chunk of request as AsyncIterable<Buffer>) {
@@ -72,6 +72,6 @@ async function readJson(request: IncomingMessage): Promise<JsonValue> {
   }
 }
 
-function send(response: ServerResponse, status: number, body: unknown): void {
+export function send(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { "content-type": "application/json" }).end(`${JSON.stringify(body)}\n`);
 }
