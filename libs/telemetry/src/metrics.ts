@@ -25,12 +25,25 @@ export interface Metrics {
   readonly hostCalls: Counter<"plugin" | "function" | "outcome">;
   /** Worker threads running plugin code. */
   readonly runtimeThreads: Gauge;
+  /** Of those, threads busy with a call. */
+  readonly runtimeThreadsBusy: Gauge;
+  /** Calls waiting for a free thread or instance. */
+  readonly runtimeCallsQueued: Gauge;
+  /** Plugin versions loaded in this process. */
+  readonly pluginsLoaded: Gauge;
+  /** Calls of a plugin running or waiting in this process. */
+  readonly pluginCallsInFlight: Gauge<"plugin">;
   /** Requests answered on the bus; `subject_kind` e.g. call, agents; `outcome` ok or an error code. */
   readonly busRequests: Counter<"subject_kind" | "outcome">;
   /** Scrobble and now-playing events handed to a plugin; `outcome` e.g. ok, error, parked. */
   readonly scrobbleEvents: Counter<"plugin" | "outcome">;
   /** Schedules fired into a plugin; `outcome` ok or an error code. */
   readonly schedulerFires: Counter<"plugin" | "outcome">;
+  /**
+   * Registers a function that sets the runtime gauges; it runs at every scrape, so the gauges show
+   * the state of that moment. Returns the function that unregisters it.
+   */
+  addGaugeSource(refresh: () => void): () => void;
 }
 
 /** Plugin calls last from microseconds (warm instance) to the 30 s deadline. */
@@ -41,6 +54,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix });
   const registers = [registry];
+  const gaugeSources = new Set<() => void>();
+  // Every runtime gauge refreshes them all: cheap, and whichever the registry collects first wins.
+  const collect = (): void => gaugeSources.forEach((refresh) => refresh());
   return {
     registry,
     pluginCalls: new Counter({
@@ -64,7 +80,33 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     }),
     runtimeThreads: new Gauge({
       name: `${prefix}runtime_threads`,
+      collect,
       help: "Worker threads running plugin code.",
+      registers,
+    }),
+    runtimeThreadsBusy: new Gauge({
+      name: `${prefix}runtime_threads_busy`,
+      collect,
+      help: "Worker threads busy with a plugin call.",
+      registers,
+    }),
+    runtimeCallsQueued: new Gauge({
+      name: `${prefix}runtime_calls_queued`,
+      collect,
+      help: "Plugin calls waiting for a free thread or instance.",
+      registers,
+    }),
+    pluginsLoaded: new Gauge({
+      name: `${prefix}plugins_loaded`,
+      collect,
+      help: "Plugin versions loaded in this process.",
+      registers,
+    }),
+    pluginCallsInFlight: new Gauge({
+      name: `${prefix}plugin_calls_in_flight`,
+      collect,
+      help: "Calls of a plugin running or waiting in this process.",
+      labelNames: ["plugin"],
       registers,
     }),
     busRequests: new Counter({
@@ -79,6 +121,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       labelNames: ["plugin", "outcome"],
       registers,
     }),
+    addGaugeSource: (refresh) => {
+      gaugeSources.add(refresh);
+      return () => gaugeSources.delete(refresh);
+    },
     schedulerFires: new Counter({
       name: `${prefix}scheduler_fires_total`,
       help: "Scheduled callbacks fired into plugins.",

@@ -36,8 +36,6 @@ export const DEFAULT_WORKER_QUEUE = "workers";
 /** Ack wait of scrobble consumers beyond the call deadline. */
 const SCROBBLE_ACK_MARGIN_MS = 5_000;
 
-/** How often the runtime gauges are refreshed between scrapes. */
-const GAUGE_REFRESH_MS = 5_000;
 
 export interface WorkerOptions {
   readonly bus: Bus;
@@ -93,7 +91,8 @@ interface Serving {
   readonly runtime: Runtime;
   readonly versions: PluginVersions;
   readonly subscriptions: Subscription[];
-  readonly gaugeTimer: NodeJS.Timeout;
+  /** Unregisters the runtime gauges' source. */
+  readonly removeGauges: () => void;
   readonly unwatch: () => void;
   readonly scrobbles: ScrobbleFanout;
   readonly stats: StatsPublisher;
@@ -244,13 +243,11 @@ class BusWorker implements Worker {
         bus.subscribe(names.allAgents, { queue }, agentsHandler(context)),
         bus.subscribe(workerVerifySubject(namespace), { queue }, verifyHandler(context)),
       ];
-      const gaugeTimer = setInterval(() => this.#refreshGauges(), GAUGE_REFRESH_MS);
-      gaugeTimer.unref();
+      const removeGauges = metrics.addGaugeSource(() => this.#refreshGauges());
       const stats = await startStatsPublisher({ bus, namespace, metrics, logger: this.#logger, intervalMs: this.#options.statsIntervalMs });
-      this.#serving = { catalog, runtime, versions: loadedVersions, subscriptions, gaugeTimer, unwatch, stats, scrobbles: fanout };
+      this.#serving = { catalog, runtime, versions: loadedVersions, subscriptions, removeGauges, unwatch, stats, scrobbles: fanout };
       // Resolve only once the subscriptions reached the server: a call sent next is taken.
       await bus.flush();
-      this.#refreshGauges();
       this.#logger.info({ namespace, queue, agents: context.agents }, "worker serving");
     } catch (err) {
       unwatch();
@@ -271,7 +268,7 @@ class BusWorker implements Worker {
       for (const result of drained) {
         if (result.status === "rejected") this.#logger.warn({ err: describe(result.reason) }, "a subscription did not drain");
       }
-      clearInterval(serving.gaugeTimer);
+      serving.removeGauges();
       serving.unwatch();
       await serving.stats.stop();
     }
@@ -286,8 +283,16 @@ class BusWorker implements Worker {
   }
 
   #refreshGauges(): void {
-    const stats = this.#serving?.runtime.stats();
-    if (stats !== undefined) this.#options.metrics?.runtimeThreads.set(stats.threads);
+    const metrics = this.#options.metrics;
+    const serving = this.#serving;
+    if (metrics === undefined || serving === undefined) return;
+    const stats = serving.runtime.stats();
+    metrics.runtimeThreads.set(stats.threads);
+    metrics.runtimeThreadsBusy.set(stats.busy);
+    metrics.runtimeCallsQueued.set(stats.queued);
+    metrics.pluginsLoaded.set(serving.versions.all().length);
+    metrics.pluginCallsInFlight.reset();
+    for (const [plugin, load] of Object.entries(stats.plugins)) metrics.pluginCallsInFlight.set({ plugin }, load.active + load.waiting);
   }
 
   #pluginLog(pluginId: string, line: string): void {

@@ -101,6 +101,20 @@ describe("the call protocol", () => {
     const requests = (await metrics.busRequests.get()).values;
     expect(requests.find((v) => v.labels.subject_kind === "call" && v.labels.outcome === "ok")?.value).toBe(2);
   });
+
+  it("shows threads, loaded plugins and calls in flight as they are at the scrape", async () => {
+    const metrics = createMetrics();
+    await publisher.fixture("plugins", "fake_artist_agent");
+    await startTestWorker(bus, { metrics, runtimeOptions: { threads: { min: 2, max: 4 } } });
+    const scrape = async () => await metrics.registry.metrics();
+    expect(await scrape()).toMatch(/^tonearm_plugins_loaded 0$/m);
+    await artistMbid(bus, "fake_artist_agent");
+    const text = await scrape();
+    expect(text).toMatch(/^tonearm_plugins_loaded 1$/m);
+    expect(text).toMatch(/^tonearm_runtime_threads 2$/m);
+    expect(text).toMatch(/^tonearm_runtime_threads_busy 0$/m);
+    expect(text).toMatch(/^tonearm_plugin_calls_in_flight\{plugin="fake_artist_agent"\} 0$/m);
+  });
 });
 
 describe("refusals", () => {
