@@ -1,10 +1,11 @@
 // A whole cluster on servers locked down as infra/ ships them: every role connects to NATS and
 // Redis as its own user and still does its job, end to end. What each role is refused is in
 // nats-permissions.test.ts and redis-acl.test.ts.
-import { callPlugin, connectNatsBus, storageNames, subjects, type Bus } from "@tonearm/bus";
+import { callPlugin, connectNatsBus, publishScrobble, type Bus } from "@tonearm/bus";
 import { startTonearm, type RunningTonearm } from "@tonearm/cli";
 import { parseConfig } from "@tonearm/config";
-import { fixturePaths } from "@tonearm/test-harness";
+import { bus as busProto } from "@tonearm/proto";
+import { ScrobbleRecorder, fixturePaths } from "@tonearm/test-harness";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NAMESPACE, startLockedNats, startLockedRedis, type LockedNats, type LockedRedis, type RedisRole } from "./locked-servers.js";
@@ -15,10 +16,12 @@ let nats: LockedNats;
 let redis: LockedRedis;
 let music: Bus;
 const running = new Map<Role, RunningTonearm>();
+const recorder = new ScrobbleRecorder();
 
 function roleConfig(role: Role) {
   const redisUser = redis.users[role satisfies RedisRole];
-  return parseConfig("", {
+  const toml = `[PluginConfig.recording_scrobbler]\nendpoint = "${recorder.endpoint("recording_scrobbler")}"\nusers = "*"\n`;
+  return parseConfig(toml, {
     env: {
       TONEARM_MODE: "cluster",
       TONEARM_NAMESPACE: NAMESPACE,
@@ -41,7 +44,7 @@ const callAsMusic = (plugin: string, capability: string, method: string, json: R
   callPlugin(music, NAMESPACE, { plugin, capability, method, json, caller: "music-server" });
 
 beforeAll(async () => {
-  [nats, redis] = await Promise.all([startLockedNats(), startLockedRedis()]);
+  [nats, redis] = await Promise.all([startLockedNats(), startLockedRedis(), recorder.start()]);
   // The registry first: only it may create the plugin bucket and artifact store that workers and
   // schedulers read (it verifies plugins again once workers answer).
   for (const role of ["registry", "gateway", "worker", "scheduler"] as const) {
@@ -53,7 +56,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await music?.close();
   for (const role of ["registry", "scheduler", "gateway", "worker"] as const) await running.get(role)?.stop();
-  await Promise.all([nats?.dispose(), redis?.dispose()]);
+  await Promise.all([nats?.dispose(), redis?.dispose(), recorder.stop()]);
 });
 
 describe("a cluster whose roles each have their own NATS and Redis user", () => {
@@ -78,27 +81,17 @@ describe("a cluster whose roles each have their own NATS and Redis user", () => 
     }
   });
 
-  it("takes the music server's scrobbles into JetStream for the workers' durable consumers", async () => {
-    const worker = await connectNatsBus({ servers: nats.url, namespace: NAMESPACE, name: "scrobble-worker", user: "worker", password: nats.passwords.worker });
-    try {
-      const names = storageNames(NAMESPACE);
-      await worker.stream(names.scrobbleStream, [subjects(NAMESPACE).allScrobbles]);
-      const ack = await music.persist(subjects(NAMESPACE).scrobble("submit", "DJ Ann"), new TextEncoder().encode("track-1"));
-      expect(ack.stream).toBe(names.scrobbleStream);
-
-      const consumer = await worker.consumer(names.scrobbleStream, names.scrobbleConsumer("fake_scrobbler"));
-      const messages = await consumer.consume();
-      for await (const message of messages) {
-        expect(new TextDecoder().decode(message.data)).toBe("track-1");
-        expect(message.subject).toBe(subjects(NAMESPACE).scrobble("submit", "DJ Ann"));
-        message.ack();
-        break;
-      }
-      await messages.stop();
-    } finally {
-      await worker.close();
-    }
-  });
+  it("delivers the music server's scrobbles to a Scrobbler plugin through the workers' consumers", async () => {
+    const ack = await publishScrobble(music, {
+      kind: busProto.ScrobbleEvent_Kind.SUBMIT,
+      userId: "dj-ann",
+      track: { id: "t1", title: "Locked Down", artists: [{ name: "Artist" }], length: 180 },
+      timestamp: BigInt(Math.floor(Date.now() / 1000)),
+      eventId: "locked-1",
+    });
+    expect(ack.duplicate).toBe(false);
+    await expect.poll(() => recorder.of("recording_scrobbler").map((r) => [r.kind, r.user]), { timeout: 20_000 }).toEqual([["scrobble", "dj-ann"]]);
+  }, 30_000);
 
   it("fires schedules from the scheduler's Redis user through its NATS user", async () => {
     // multi_plugin's OnInit (run by the registry through a worker) schedules `@every 5s`.

@@ -12,13 +12,14 @@ export const INFRA = fileURLToPath(new URL("../../infra/", import.meta.url));
 /** The shipped files are written for the default namespace. */
 export const NAMESPACE = "default";
 
-export const NATS_ROLES = ["registry", "worker", "scheduler", "gateway", "music"] as const;
+export const NATS_ROLES = ["registry", "worker", "scheduler", "gateway", "operator", "music"] as const;
 export type NatsRole = (typeof NATS_ROLES)[number];
 
 export const REDIS_ROLES = ["worker", "scheduler", "gateway", "registry"] as const;
 export type RedisRole = (typeof REDIS_ROLES)[number];
 
-const password = (): string => randomBytes(12).toString("base64url");
+// Digits, '-' and '_' anywhere, as generated passwords have them.
+const password = (): string => `9_${randomBytes(12).toString("base64url")}-1`;
 
 export interface LockedNats {
   readonly url: string;
@@ -28,7 +29,8 @@ export interface LockedNats {
 
 export async function startLockedNats(): Promise<LockedNats> {
   const passwords = Object.fromEntries(NATS_ROLES.map((role) => [role, password()])) as Record<NatsRole, string>;
-  const env = Object.fromEntries(NATS_ROLES.map((role) => [`TONEARM_NATS_${role.toUpperCase()}_PASSWORD`, passwords[role]]));
+  // nats-server parses a variable's value as a config value: quoted, any password stays a string.
+  const env = Object.fromEntries(NATS_ROLES.map((role) => [`TONEARM_NATS_${role.toUpperCase()}_PASSWORD`, JSON.stringify(passwords[role])]));
   const server = await startNats({ configFile: join(INFRA, "nats-server.conf"), env });
   return { url: server.url, passwords, dispose: () => server.dispose() };
 }

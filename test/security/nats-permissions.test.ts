@@ -1,9 +1,10 @@
 // infra/nats-server.conf on a real nats-server: each role is refused outside its subjects (the
 // server answers a permissions violation) and allowed inside them. The whole cluster working under
 // these users is shown by locked-cluster.test.ts.
-import { BusError, connectNatsBus, storageNames, subjects, type Bus } from "@tonearm/bus";
+import { BusError, connectNatsBus, ensureScrobbleStreams, publishScrobble, storageNames, subjects, type Bus } from "@tonearm/bus";
+import { bus as busProto } from "@tonearm/proto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NAMESPACE, recordingLogger, startLockedNats, type LockedNats, type LogLine, type NatsRole } from "./locked-servers.js";
+import { NAMESPACE, NATS_ROLES, recordingLogger, startLockedNats, type LockedNats, type LogLine, type NatsRole } from "./locked-servers.js";
 
 const names = subjects(NAMESPACE);
 const storage = storageNames(NAMESPACE);
@@ -70,14 +71,14 @@ async function refusedAsync(name: NatsRole, operation: "publish" | "subscription
 
 beforeAll(async () => {
   nats = await startLockedNats();
-  for (const name of ["registry", "worker", "scheduler", "gateway", "music"] as const) await open(name);
+  for (const name of NATS_ROLES) await open(name);
   // What the registry and gateway own exists before the others read it, as in a running cluster.
   const plugins = await role("registry").bus.kv(storage.pluginsBucket);
   await plugins.put("fake_artist_agent", bytes("record"));
   await (await role("registry").bus.objects(storage.artifactsStore)).put("a".repeat(64), bytes("wasm"));
   await role("registry").bus.kv(storage.leasesBucket);
   await role("gateway").bus.kv(storage.websocketsBucket);
-  await role("worker").bus.stream(storage.scrobbleStream, [names.allScrobbles]);
+  await ensureScrobbleStreams(role("worker").bus, { retentionMs: 3_600_000 });
 });
 
 afterAll(async () => {
@@ -132,17 +133,35 @@ describe("inside its subjects, each role", () => {
   });
 
   it("music server: publishes scrobbles into JetStream, which a worker's durable consumer pulls", async () => {
-    const subject = names.scrobble("nowplaying", "DJ Ann");
-    const ack = await role("music").bus.persist(subject, bytes("track"));
+    const ack = await publishScrobble(role("music").bus, {
+      kind: busProto.ScrobbleEvent_Kind.SUBMIT,
+      userId: "DJ Ann",
+      track: { id: "t1" },
+      timestamp: 1n,
+      eventId: "permissions-1",
+    });
     expect(ack.stream).toBe(storage.scrobbleStream);
-    const consumer = await role("worker").bus.consumer(storage.scrobbleStream, storage.scrobbleConsumer("fake_scrobbler"), { filterSubject: subject });
+    const consumer = await role("worker").bus.consumer(storage.scrobbleStream, storage.scrobbleConsumer("fake_scrobbler"));
     const messages = await consumer.consume();
     for await (const message of messages) {
-      expect(text(message.data)).toBe("track");
+      expect(message.subject).toBe(names.scrobble("submit", "DJ Ann"));
       message.ack();
       break;
     }
     await messages.stop();
+  });
+});
+
+describe("the operator's command line", () => {
+  it("uploads packages for the registry and asks it, but cannot write records or serve calls", async () => {
+    const operator = role("operator").bus;
+    const uploads = await operator.objects(storage.bucket("packages"));
+    await uploads.put("upload-1", bytes("package"));
+    expect(text((await (await role("registry").bus.objects(storage.bucket("packages"))).get("upload-1")) ?? new Uint8Array())).toBe("package");
+    // Nobody serves registry requests here: the server let the request through, no one answered.
+    await expect(operator.request(names.registryRefresh, bytes(""), { timeoutMs: 2_000 })).rejects.toMatchObject({ code: "no_responders" });
+    expect(await refused(() => operator.kv(storage.pluginsBucket))).toMatchObject({ operation: "publish" });
+    await refusedAsync("operator", "subscription", names.allCalls, (bus) => bus.subscribe(names.allCalls, {}, () => undefined));
   });
 });
 
@@ -156,9 +175,12 @@ describe("outside its subjects", () => {
     expect(await refused(() => records.delete("fake_artist_agent"))).toMatchObject({ subject: `$KV.${storage.pluginsBucket}.fake_artist_agent` });
     const artifacts = await role("worker").bus.objects(storage.artifactsStore);
     expect(await refused(() => artifacts.put("c".repeat(64), bytes("forged wasm")))).toMatchObject({ operation: "publish" });
-    expect(await refused(() => role("worker").bus.kv(storage.leasesBucket))).toMatchObject({
-      subject: `$JS.API.STREAM.INFO.KV_${storage.leasesBucket}`,
-    });
+    // Workers hold per-plugin scrobble leases in the leases bucket, never the registry's.
+    const leases = await role("worker").bus.kv(storage.leasesBucket);
+    await leases.put("scrobbles.fake_scrobbler", bytes("worker-1"));
+    expect(text((await leases.get("scrobbles.fake_scrobbler"))?.value ?? new Uint8Array())).toBe("worker-1");
+    expect(await refused(() => leases.put("registry", bytes("stolen")))).toEqual({ operation: "publish", subject: `$KV.${storage.leasesBucket}.registry` });
+    expect(await refused(() => leases.get("registry"))).toMatchObject({ operation: "publish" });
     // Nothing changed: the registry reads what it wrote.
     const kv = await role("registry").bus.kv(storage.pluginsBucket);
     expect(text((await kv.get("fake_artist_agent"))?.value ?? new Uint8Array())).toBe("record");
@@ -209,6 +231,12 @@ describe("outside its subjects", () => {
     const scheduled = names.call("multi_plugin", "SchedulerCallback", "OnSchedulerCallback");
     expect(await refused(() => role("gateway").bus.request(scheduled, bytes(""), { timeoutMs: 2_000 }))).toEqual({ operation: "publish", subject: scheduled });
     expect(await refused(() => role("gateway").bus.kv(storage.pluginsBucket))).toMatchObject({ operation: "publish" });
+  });
+
+  it("the music server cannot forge dead letters, which only workers write", async () => {
+    const dead = names.deadScrobble("fake_scrobbler", "DJ Ann");
+    expect(await refused(() => role("music").bus.persist(dead, bytes("forged")))).toEqual({ operation: "publish", subject: dead });
+    expect((await role("worker").bus.persist(dead, bytes("given up"))).stream).toBe(storage.deadScrobbleStream);
   });
 
   it("no role but the music server publishes scrobbles", async () => {
