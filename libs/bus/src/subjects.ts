@@ -117,6 +117,8 @@ export interface Subjects {
   readonly registryList: string;
   readonly registryGet: string;
   readonly registryRefresh: string;
+  readonly registryInstall: string;
+  readonly registryRemove: string;
   pluginEvents(plugin: string): string;
   readonly allPluginEvents: string;
   /** A gateway request any gateway instance may answer (queue group). */
@@ -171,6 +173,8 @@ export function subjects(namespace: string): Subjects {
     registryList: `${prefix}.registry.list`,
     registryGet: `${prefix}.registry.get`,
     registryRefresh: `${prefix}.registry.refresh`,
+    registryInstall: `${prefix}.registry.install`,
+    registryRemove: `${prefix}.registry.remove`,
     pluginEvents: (plugin: string) => `${prefix}.events.plugin.${encodeToken(plugin)}`,
     allPluginEvents: `${prefix}.events.plugin.>`,
     gateway: (method: GatewayMethod) => `${prefix}.gateway.${method}`,

@@ -14,12 +14,13 @@ import { parseRoles, startTonearm } from "./start.js";
 
 const warn = (message: string): void => void process.stderr.write(`warning: ${message}\n`);
 
-interface CommonOptions {
+export interface CommonOptions {
   readonly config?: string;
   readonly folder?: string;
 }
 
-async function settings(options: CommonOptions): Promise<{ config: TonearmConfig; folder: string }> {
+/** The loaded configuration and the plugins folder: `--folder`, else the config's Plugins.Folder. */
+export async function settings(options: CommonOptions): Promise<{ config: TonearmConfig; folder: string }> {
   const config = await loadConfig(options.config ? { file: options.config } : {});
   return { config, folder: resolve(options.folder ?? config.plugins.folder) };
 }

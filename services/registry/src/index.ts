@@ -16,6 +16,7 @@ export {
 export { startRegistry, type StartRegistryOptions } from "./main.js";
 export { REGISTRY_CALLER, verifySubject } from "./verify.js";
 export { initOutcomeKey, lifecycleBucket } from "./lifecycle.js";
+export { packageUploadStore } from "./package-requests.js";
 export { DEFAULT_REFRESH_SECONDS, startStatusPage, type StatusPage, type StatusPageOptions } from "./status.js";
 export { CallStatistics, DEFAULT_WINDOW_MS, followWorkerStats, quantileMs, type CallStatisticsOptions } from "./status-calls.js";
 export { MAX_ROWS, type ScrobbleStatusSource } from "./status-sources.js";

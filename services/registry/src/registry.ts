@@ -41,6 +41,7 @@ import { createLogger, type Logger } from "@tonearm/telemetry";
 import { watchFolder, type FolderWatch } from "./folder-watch.js";
 import { InitOutcomes, lifecycleBucket, runOnInit } from "./lifecycle.js";
 import { eventKind, keepsArtifact, sameContent, stateName, type RecordContent } from "./records.js";
+import { packageRequestHandlers } from "./package-requests.js";
 import { notFoundText, serveRegistryRequests } from "./requests.js";
 import { KeyedSerial } from "./serial.js";
 import { verifyPlugin } from "./verify.js";
@@ -263,6 +264,13 @@ class ActiveStandbyRegistry implements Registry {
           return record?.state === PluginState.REMOVED ? undefined : record;
         },
         refresh: (id) => this.refresh(id),
+        ...packageRequestHandlers({
+          bus: this.#bus,
+          namespace: this.#namespace,
+          folder: this.#folder,
+          refresh: (id) => this.refresh(id),
+          logger: this.#logger,
+        }),
       },
       this.#logger,
     );

@@ -6,6 +6,8 @@
  *   registry.get      GetPluginRequest   → PluginRecord, or `not_found`
  *   registry.refresh  RefreshRequest     → RefreshResponse (rescans first; `not_found` for an id
  *                                          neither in the folder nor on record)
+ *   registry.install  InstallPackageRequest → InstallPackageResponse (see package-requests.ts)
+ *   registry.remove   RemovePluginRequest   → RemovePluginResponse (see package-requests.ts)
  *
  * Requests and replies follow the call protocol: protobuf by default, the JSON mapping with
  * `Content-Type: application/json`, errors as `Tonearm-Error-Code` / `Tonearm-Error-Message`.
@@ -29,6 +31,10 @@ export interface RegistryRequestHandlers {
   get(id: string): busProto.PluginRecord | undefined;
   /** Throws `CallError` `not_found` for an unknown id. */
   refresh(id: string | undefined): Promise<busProto.PluginRecord[]>;
+  /** Throws `CallError`s; see package-requests.ts. */
+  install(request: busProto.InstallPackageRequest): Promise<busProto.PluginRecord>;
+  /** Throws `CallError`s; see package-requests.ts. */
+  remove(id: string): Promise<{ readonly id: string; readonly symlink: boolean }>;
 }
 
 const QUEUE = "registry";
@@ -42,6 +48,7 @@ export function serveRegistryRequests(
   const names = subjects(namespace);
   const { ListPluginsRequestSchema, ListPluginsResponseSchema, GetPluginRequestSchema, PluginRecordSchema } = busProto;
   const { RefreshRequestSchema, RefreshResponseSchema } = busProto;
+  const { InstallPackageRequestSchema, InstallPackageResponseSchema, RemovePluginRequestSchema, RemovePluginResponseSchema } = busProto;
   return [
     answer(bus, logger, names.registryList, ListPluginsRequestSchema, ListPluginsResponseSchema, () =>
       create(ListPluginsResponseSchema, { plugins: handlers.list() }),
@@ -55,6 +62,13 @@ export function serveRegistryRequests(
     answer(bus, logger, names.registryRefresh, RefreshRequestSchema, RefreshResponseSchema, async (request) =>
       create(RefreshResponseSchema, { plugins: await handlers.refresh(request.id === "" ? undefined : request.id) }),
     ),
+    answer(bus, logger, names.registryInstall, InstallPackageRequestSchema, InstallPackageResponseSchema, async (request) =>
+      create(InstallPackageResponseSchema, { record: await handlers.install(request) }),
+    ),
+    answer(bus, logger, names.registryRemove, RemovePluginRequestSchema, RemovePluginResponseSchema, async (request) => {
+      const removed = await handlers.remove(request.id);
+      return create(RemovePluginResponseSchema, { id: removed.id, symlink: removed.symlink });
+    }),
   ];
 }
 
