@@ -2,11 +2,11 @@
 // its page adds up the calls of two worker processes, lists the schedules kept in BullMQ, and drops
 // a worker that stops.
 import { startTonearm, type RunningTonearm } from "@tonearm/cli";
-import { parseConfig } from "@tonearm/config";
 import { createBullMqScheduleDriver } from "@tonearm/host";
 import type { StatusSnapshot } from "@tonearm/registry";
-import { fixturePaths, natsUrl, redisUrl, testNamespace } from "@tonearm/test-harness";
+import { redisUrl, testNamespace } from "@tonearm/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fixtureConfig } from "./support.js";
 
 const namespace = testNamespace("stc");
 let registry: RunningTonearm | undefined;
@@ -21,19 +21,7 @@ const post = async (path: string, body: unknown) => {
 const status = async (): Promise<StatusSnapshot> => (await (await fetch(`${base}/status.json`)).json()) as StatusSnapshot;
 
 beforeAll(async () => {
-  const config = parseConfig("", {
-    env: {
-      TONEARM_MODE: "cluster",
-      TONEARM_NAMESPACE: namespace,
-      TONEARM_NATS_SERVERS: await natsUrl(),
-      TONEARM_REDIS_URL: await redisUrl(),
-      TONEARM_PLUGINS_FOLDER: fixturePaths.folder("plugins"),
-      TONEARM_PLUGINS_AUTORELOAD: "false",
-      TONEARM_RUNTIME_THREADSMIN: "1",
-      TONEARM_LOG_LEVEL: "error",
-      TONEARM_ARTWORK_SECRET: "s",
-    },
-  });
+  const config = await fixtureConfig("cluster", namespace);
   const listen = { port: 0, host: "127.0.0.1" };
   for (let i = 0; i < 2; i++) workers.push(await startTonearm(config, { roles: new Set(["worker"]), ...listen }));
   registry = await startTonearm(config, { roles: new Set(["registry", "scheduler", "gateway"]), ...listen });

@@ -6,11 +6,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startTonearm, type RunningTonearm } from "@tonearm/cli";
-import { parseConfig } from "@tonearm/config";
-import { fixturePaths, testNamespace } from "@tonearm/test-harness";
+import { testNamespace } from "@tonearm/test-harness";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { WebSocketServer } from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fixtureConfig } from "./support.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -49,17 +49,7 @@ beforeAll(async () => {
   const address = sockets.address();
   wsUrl = `ws://127.0.0.1:${typeof address === "object" ? address.port : 0}/allowed`;
 
-  const config = parseConfig("", {
-    env: {
-      TONEARM_MODE: "embedded",
-      TONEARM_NAMESPACE: testNamespace("ui"),
-      TONEARM_PLUGINS_FOLDER: fixturePaths.folder("plugins"),
-      TONEARM_PLUGINS_AUTORELOAD: "false",
-      TONEARM_RUNTIME_THREADSMIN: "1",
-      TONEARM_LOG_LEVEL: "error",
-      TONEARM_ARTWORK_SECRET: "s",
-    },
-  });
+  const config = await fixtureConfig("embedded", testNamespace("ui"));
   tonearm = await startTonearm(config, { roles: new Set(["registry", "worker", "scheduler", "gateway"]), port: 0, host: "127.0.0.1" });
   base = `http://127.0.0.1:${tonearm.port}`;
   // Ready once the registry has published and a worker verified the plugin.
