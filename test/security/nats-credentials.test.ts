@@ -1,19 +1,17 @@
 // Every kind of NATS credentials `[nats]` accepts, against real nats-servers configured for it:
 // token, nkey seed, creds file (operator/JWT mode) and TLS with client certificates. Each is shown
 // accepted with the right secret and refused without it.
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { createAccount, createOperator, createUser, type KeyPair } from "@nats-io/nkeys";
 import { BusError, connectNatsBus, type Bus, type NatsCredentials } from "@tonearm/bus";
 import { parseConfig, toNatsOptions } from "@tonearm/config";
 import { startNats, type OwnServer } from "@tonearm/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makePki, type Pki } from "./pki.js";
 
-const run = promisify(execFile);
 let dir: string;
 const servers: OwnServer[] = [];
 
@@ -111,7 +109,7 @@ resolver_preload: {
 });
 
 describe("TLS", () => {
-  let pki: Record<"ca" | "serverCert" | "serverKey" | "clientCert" | "clientKey" | "otherCa", string>;
+  let pki: Pki;
   let url: string;
 
   beforeAll(async () => {
@@ -152,7 +150,7 @@ describe("contradicting credentials", () => {
   });
 });
 
-// ---- JWTs and certificates made here, so the test needs no tool beyond openssl -----------------
+// ---- JWTs made here, so the test needs no tool of NATS beyond the server ----------------------
 
 const base64url = (data: Uint8Array | string): string => Buffer.from(data).toString("base64url");
 
@@ -192,28 +190,4 @@ function base32(data: Uint8Array): string {
   }
   if (bits > 0) out += alphabet[(value << (5 - bits)) & 31];
   return out;
-}
-
-async function makePki(folder: string) {
-  const path = (name: string): string => join(folder, name);
-  const openssl = (...args: string[]) => run("openssl", args, { cwd: folder });
-  for (const ca of ["ca", "other-ca"]) {
-    await openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", `/CN=Tonearm test ${ca}`, "-keyout", path(`${ca}-key.pem`), "-out", path(`${ca}.pem`));
-  }
-  for (const [name, extension] of [
-    ["server", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth"],
-    ["client", "extendedKeyUsage=clientAuth"],
-  ] as const) {
-    await writeFile(path(`${name}.ext`), `${extension}\n`);
-    await openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${name}`, "-keyout", path(`${name}-key.pem`), "-out", path(`${name}.csr`));
-    await openssl("x509", "-req", "-in", path(`${name}.csr`), "-CA", path("ca.pem"), "-CAkey", path("ca-key.pem"), "-CAcreateserial", "-days", "1", "-extfile", path(`${name}.ext`), "-out", path(`${name}.pem`));
-  }
-  return {
-    ca: path("ca.pem"),
-    otherCa: path("other-ca.pem"),
-    serverCert: path("server.pem"),
-    serverKey: path("server-key.pem"),
-    clientCert: path("client.pem"),
-    clientKey: path("client-key.pem"),
-  };
 }

@@ -106,6 +106,11 @@ export interface StartRedisOptions {
   port?: number;
   /** A Redis ACL file (`--aclfile`), e.g. one rendered from infra/redis-users.acl. */
   aclFile?: string;
+  /**
+   * Serve TLS only (the URL is then `rediss://`), with these PEM files. With `caFile`, clients must
+   * present a certificate it signed.
+   */
+  tls?: { certFile: string; keyFile: string; caFile?: string };
 }
 
 /** Starts a redis-server of the test's own on a free port, without persistence. */
@@ -113,9 +118,14 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<OwnSe
   if (!onPath("redis-server")) throw new Error(`redis-server is not on PATH. ${HOW_TO}`);
   const port = options.port ?? (await freePort());
   const dir = await mkdtemp(join(tmpdir(), "tonearm-redis-"));
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir];
+  const args = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir];
   if (options.aclFile !== undefined) args.push("--aclfile", options.aclFile);
-  return ownServer(`redis://127.0.0.1:${port}`, port, "redis-server", args, dir);
+  const { tls } = options;
+  if (tls === undefined) return ownServer(`redis://127.0.0.1:${port}`, port, "redis-server", ["--port", String(port), ...args], dir);
+  args.push("--port", "0", "--tls-port", String(port), "--tls-cert-file", tls.certFile, "--tls-key-file", tls.keyFile);
+  if (tls.caFile !== undefined) args.push("--tls-ca-cert-file", tls.caFile, "--tls-auth-clients", "yes");
+  else args.push("--tls-auth-clients", "no");
+  return ownServer(`rediss://127.0.0.1:${port}`, port, "redis-server", args, dir);
 }
 
 async function ownServer(
