@@ -1,39 +1,46 @@
 // Latency summaries for benchmarks: medians and tail percentiles, never means.
-export function percentile(sortedMs, p) {
-  if (sortedMs.length === 0) return NaN;
-  const index = Math.min(sortedMs.length - 1, Math.ceil((p / 100) * sortedMs.length) - 1);
-  return sortedMs[Math.max(0, index)];
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  const index = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, index)];
 }
 
-/** Times `fn` `iterations` times after `warmup` runs; returns microsecond median / p99 and calls per second. */
-export async function measure(fn, { iterations = 5000, warmup = 500 } = {}) {
-  for (let i = 0; i < warmup; i++) await fn();
-  const samples = new Float64Array(iterations);
+/** p50 / p99 in microseconds of samples given in milliseconds. */
+export function summarize(samplesMs) {
+  const sorted = Float64Array.from(samplesMs).sort();
+  return { p50_us: round(percentile(sorted, 50) * 1000), p99_us: round(percentile(sorted, 99) * 1000) };
+}
+
+/**
+ * Runs `total` calls of `fn` with `concurrency` in flight (after `warmup` calls the same way);
+ * returns the p50 / p99 latency of one call in microseconds and the calls completed per second.
+ */
+export async function load(fn, { total, concurrency = 1, warmup = Math.min(500, total) }) {
+  await drive(fn, warmup, concurrency, undefined);
+  const samples = new Float64Array(total);
   const started = performance.now();
-  for (let i = 0; i < iterations; i++) {
-    const t0 = performance.now();
-    await fn();
-    samples[i] = performance.now() - t0;
-  }
-  const elapsed = performance.now() - started;
-  const sorted = Array.from(samples).sort((a, b) => a - b);
-  return {
-    medianUs: round(percentile(sorted, 50) * 1000),
-    p99Us: round(percentile(sorted, 99) * 1000),
-    callsPerSec: Math.round(iterations / (elapsed / 1000)),
-  };
+  await drive(fn, total, concurrency, samples);
+  const elapsedMs = performance.now() - started;
+  return { ...summarize(samples), ops_per_s: Math.round(total / (elapsedMs / 1000)) };
 }
 
-/** Runs `total` calls with `concurrency` in flight; returns calls per second. */
-export async function throughput(fn, { total = 20000, concurrency = 32 } = {}) {
+async function drive(fn, total, concurrency, samples) {
   let next = 0;
-  const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next++ < total) await fn();
+      for (let i = next++; i < total; i = next++) {
+        const t0 = performance.now();
+        await fn();
+        if (samples) samples[i] = performance.now() - t0;
+      }
     }),
   );
-  return Math.round(total / ((performance.now() - started) / 1000));
 }
 
-const round = (n) => Math.round(n * 10) / 10;
+/** The median of several runs of a figure, for noisy machines. */
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+export const round = (n) => Math.round(n * 10) / 10;
