@@ -5,7 +5,7 @@
  * over HTTP (`POST /v1/call/<plugin>/<Capability>/<Method>`); with the registry role, also the
  * status page (`/status`, `/status.json`).
  */
-import { PluginState, connectNatsBus, createMemoryBus, type Bus } from "@tonearm/bus";
+import { PluginState, connectNatsBus, createMemoryBus, scrobbleStatus, type Bus } from "@tonearm/bus";
 import { toNatsOptions, toRedisOptions, toRuntimeOptions, type TonearmConfig } from "@tonearm/config";
 import { createBusGatewayClient, startGateway } from "@tonearm/gateway";
 import {
@@ -142,7 +142,13 @@ export async function startTonearm(config: TonearmConfig, options: StartOptions)
       notReady.delete("registry starting");
       stops.push(() => registry.stop());
       // The status page (GET /status, /status.json) is served wherever a registry runs.
-      const status = await startStatusPage({ bus, namespace: config.namespace, registry, logger: logger.child({ role: "status" }) });
+      const status = await startStatusPage({
+        bus,
+        namespace: config.namespace,
+        registry,
+        scrobbles: (records) => scrobbleStatus(bus, records),
+        logger: logger.child({ role: "status" }),
+      });
       stops.push(() => Promise.resolve(status.close()));
       statusRoutes = status.routes;
     }

@@ -243,7 +243,7 @@ td.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-n
 .sub { color: var(--mute); font-size: .85rem; }
 .tag { display: inline-block; border: 1px solid var(--line); border-radius: 4px; padding: 0 .35rem; margin: 1px 0; font-size: .85rem; }
 .permissions { margin: 0; padding-left: 1rem; } .detail { white-space: pre-wrap; font-family: ui-monospace, monospace; }
-td[data-field="version"] { white-space: nowrap; } td[data-field="permissions"] { min-width: 20rem; }
+td[data-field="version"] { white-space: nowrap; } td[data-field="permissions"] { min-width: 16rem; }
 .state { font-weight: 600; font-size: .8rem; padding: .05rem .45rem; border-radius: 999px; border: 1px solid currentColor; }
 .state.READY { color: var(--ok); } .state.FAILED { color: var(--bad); } .state.LOADING { color: var(--warn); }
 .state.DISABLED, .state.REMOVED { color: var(--mute); }
