@@ -67,7 +67,8 @@ export async function build() {
   console.log(`${SET} fixtures: ${built.length} built${detail}, ${names.length - built.length} up to date, ${go.version}`);
 }
 
-function compile(goPath, src, out) {
+/** Builds the Go module in `src` into the plugin module `out` (also used for the Go examples). */
+export function compile(goPath, src, out) {
   const tmp = `${out}.${process.pid}.tmp`;
   const env = {
     ...process.env,
@@ -92,7 +93,7 @@ function compile(goPath, src, out) {
 }
 
 /** The first usable toolchain: its path and version (`go1.24.4`), or undefined. */
-function findGo() {
+export function findGo() {
   const candidates = [
     ...(process.env.PATH ?? "").split(delimiter).filter(Boolean).map((d) => join(d, "go")),
     ...(process.env.GOROOT ? [join(process.env.GOROOT, "bin", "go")] : []),

@@ -1,45 +1,34 @@
-// The listenbrainz-scrobbler example through the real runtime and host, against a loopback
-// stand-in for the ListenBrainz API (config `baseurl` points the plugin at it; the test's copy of
-// the manifest allows it, the shipped one does not).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+// The listenbrainz-scrobbler example on the real runtime and host, with the ListenBrainz API
+// answered by a stand-in at its real URL (canned answers), so the shipped manifest is the one tested.
+import { CannedHttp, startPlugin, type CannedResponse, type PluginUnderTest, type RecordedRequest } from "@tonearm/plugin-testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startExample, type ExampleHost } from "../../shared/test/example-host.js";
+import { exampleFolder } from "../../shared/test/examples.js";
 
 const PLUGIN = "listenbrainz-scrobbler";
+const SUBMIT_URL = "https://api.listenbrainz.org/1/submit-listens";
 const USERS = "alice:token-alice, Bob:token-bob,u-carol:token-carol,mallory:token-revoked,dave:token-flaky,no-token-entry,:nameless,eve:";
 
-interface Submission {
-  readonly method: string;
-  readonly path: string;
-  readonly authorization: string;
-  readonly contentType: string;
-  readonly body: unknown;
-}
-
-const submissions: Submission[] = [];
-let server: Server;
-let base: string;
-let host: ExampleHost;
+let host: PluginUnderTest;
 
 /** Answers like ListenBrainz: 200 for good tokens, its JSON error for a revoked one, an HTML page when "down". */
-function listenBrainz(req: IncomingMessage, res: ServerResponse): void {
-  let raw = "";
-  req.on("data", (chunk: Buffer) => (raw += chunk.toString()));
-  req.on("end", () => {
-    const authorization = req.headers.authorization ?? "";
-    submissions.push({ method: req.method ?? "", path: req.url ?? "", authorization, contentType: req.headers["content-type"] ?? "", body: JSON.parse(raw) });
-    if (authorization === "Token token-revoked") {
-      res.writeHead(401, { "content-type": "application/json" });
-      return void res.end(JSON.stringify({ code: 401, error: "Invalid authorization token." }));
-    }
-    if (authorization === "Token token-flaky") {
-      res.writeHead(502, { "content-type": "text/html" });
-      return void res.end(`<html><body>${"Bad gateway. ".repeat(30)}</body></html>`);
-    }
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ status: "ok" }));
-  });
+function listenBrainz(req: RecordedRequest): CannedResponse {
+  const authorization = req.headers["Authorization"] ?? "";
+  if (authorization === "Token token-revoked") return { status: 401, json: { code: 401, error: "Invalid authorization token." } };
+  if (authorization === "Token token-flaky") return { status: 502, headers: { "content-type": "text/html" }, body: `<html><body>${"Bad gateway. ".repeat(30)}</body></html>` };
+  return { json: { status: "ok" } };
 }
+
+const http = new CannedHttp().on(`POST ${SUBMIT_URL}`, listenBrainz);
+
+/** What reached ListenBrainz, in the shape the assertions compare. */
+const submissions = () =>
+  http.requests.map((r) => ({
+    method: r.method,
+    path: r.url.pathname,
+    authorization: r.headers["Authorization"] ?? "",
+    contentType: r.headers["Content-Type"] ?? "",
+    body: r.json(),
+  }));
 
 const TRACK = {
   id: "mf-1",
@@ -65,29 +54,13 @@ const ADDITIONAL_INFO = {
   duration_ms: 182_000,
 };
 
-const loopbackConfig = () => ({ baseurl: `${base}/`, users: USERS });
+const CONFIG = { users: USERS };
 
 beforeAll(async () => {
-  server = createServer(listenBrainz);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  base = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-  host = await startExample(PLUGIN, {
-    config: loopbackConfig(),
-    adjustManifest: (manifest) => {
-      manifest.permissions.http = {
-        reason: "test stand-in for ListenBrainz",
-        allowLocalNetwork: true,
-        allowedUrls: { [`${base}/1/submit-listens`]: ["POST"] },
-      };
-    },
-  });
+  host = await startPlugin(await exampleFolder(PLUGIN), { http, config: CONFIG });
 });
 
-afterAll(async () => {
-  await host?.close();
-  server?.close();
-});
+afterAll(() => host?.close());
 
 describe("IsAuthorized", () => {
   it("authorizes the users that have a token, by username (any case) or by user ID", async () => {
@@ -106,7 +79,7 @@ describe("IsAuthorized", () => {
 describe("NowPlaying", () => {
   it("posts a playing_now listen with the user's token", async () => {
     expect(await host.call("Scrobbler/NowPlaying", { userId: "u-alice", username: "alice", track: TRACK, timestamp: 1_700_000_000 })).toEqual({});
-    expect(submissions.at(-1)).toEqual({
+    expect(submissions().at(-1)).toEqual({
       method: "POST",
       path: "/1/submit-listens",
       authorization: "Token token-alice",
@@ -131,7 +104,7 @@ describe("NowPlaying", () => {
 describe("Scrobble", () => {
   it("posts a single listen with its time", async () => {
     expect(await host.call("Scrobbler/Scrobble", { userId: "u-bob", username: "bob", track: TRACK, timestamp: 1_700_000_123 })).toEqual({});
-    const last = submissions.at(-1);
+    const last = submissions().at(-1);
     expect(last?.authorization).toBe("Token token-bob");
     expect(last?.body).toEqual({
       listen_type: "single",
@@ -147,7 +120,7 @@ describe("Scrobble", () => {
   it("finds the token by user ID when the request has no username, and keeps text intact", async () => {
     const track = { name: 'Say "Hi"\n\\ Ünïcødé ♫', artists: [], albumArtists: [{ name: "Various", mbid: "" }] };
     expect(await host.call("Scrobbler/Scrobble", { userId: "u-carol", track, timestamp: 1_700_000_200 })).toEqual({});
-    const last = submissions.at(-1);
+    const last = submissions().at(-1);
     expect(last?.authorization).toBe("Token token-carol");
     expect(last?.body).toEqual({
       listen_type: "single",
@@ -176,7 +149,7 @@ describe("errors", () => {
   });
 
   it("refuses without a request when the user, the track or its time is missing", async () => {
-    const before = submissions.length;
+    const before = submissions().length;
     expect(await host.call("Scrobbler/NowPlaying", { userId: "u-zed", username: "zed", track: TRACK })).toEqual({
       error: "no ListenBrainz token configured for user zed",
     });
@@ -185,18 +158,18 @@ describe("errors", () => {
       error: "ListenBrainz needs a track name and an artist",
     });
     expect(await host.call("Scrobbler/Scrobble", { username: "alice", track: TRACK })).toEqual({ error: "no listen time in the request" });
-    expect(submissions.length).toBe(before);
+    expect(submissions().length).toBe(before);
   });
 
-  it("cannot reach anything but api.listenbrainz.org with the shipped manifest", async () => {
-    const shipped = await startExample(PLUGIN, { config: loopbackConfig() });
+  it("can reach nothing but api.listenbrainz.org with the shipped manifest", async () => {
+    await host.setConfig({ ...CONFIG, baseurl: "https://listenbrainz.example.com" });
     try {
-      const before = submissions.length;
-      const response = (await shipped.call("Scrobbler/NowPlaying", { username: "alice", track: TRACK })) as { error: string };
+      const before = submissions().length;
+      const response = (await host.call("Scrobbler/NowPlaying", { username: "alice", track: TRACK })) as { error: string };
       expect(response.error).toMatch(/^ListenBrainz request failed: Request blocked by plugin permissions: /);
-      expect(submissions.length).toBe(before);
+      expect(submissions().length).toBe(before);
     } finally {
-      await shipped.close();
+      await host.setConfig(CONFIG);
     }
   });
 });

@@ -1,11 +1,11 @@
-// The ws-ticker example through the real runtime and host (local WebSocket gateway, in-memory
-// cache and schedule store), against a loopback feed. Schedules are fired by calling the plugin's
-// SchedulerCallback with what the store holds, as the scheduler service does.
+// The ws-ticker example on the real runtime and host (real WebSocket connections, in-memory cache,
+// recorded schedules), against a loopback feed. Schedules are fired by the test, as the scheduler
+// service would fire them.
 import { createServer } from "node:net";
-import { initializePlugin } from "@tonearm/runtime";
+import { startPlugin, type PluginUnderTest } from "@tonearm/plugin-testkit";
 import { WebSocketServer, type WebSocket } from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startExample, type ExampleHost } from "../../shared/test/example-host.js";
+import { exampleFolder } from "../../shared/test/examples.js";
 
 const PLUGIN = "ws-ticker";
 const SUBSCRIBE = '{"type":"subscribe","channels":["ticker"]}';
@@ -21,7 +21,7 @@ let feed: WebSocketServer;
 let feedUrl: string;
 /** Allowed by the test's manifest, but nothing listens there. */
 let deadFeedUrl: string;
-let host: ExampleHost;
+let host: PluginUnderTest;
 
 const latest = (): FeedConnection => {
   const last = connections.at(-1);
@@ -30,18 +30,7 @@ const latest = (): FeedConnection => {
 };
 
 async function scheduleIds(): Promise<string[]> {
-  return (await host.schedules.list(PLUGIN)).map((s) => s.scheduleId).sort();
-}
-
-/** Fires a schedule the way the scheduler service does: a SchedulerCallback call with the stored entry. */
-async function fire(scheduleId: string): Promise<void> {
-  const entry = (await host.schedules.list(PLUGIN)).find((s) => s.scheduleId === scheduleId);
-  if (!entry) throw new Error(`no schedule ${scheduleId}`);
-  await host.call("SchedulerCallback/OnSchedulerCallback", {
-    scheduleId: entry.scheduleId,
-    payload: Buffer.from(entry.payload).toString("base64"),
-    isRecurring: entry.kind === "recurring",
-  });
+  return (await host.schedules.list()).map((s) => s.scheduleId).sort();
 }
 
 async function unusedPort(): Promise<number> {
@@ -64,8 +53,10 @@ beforeAll(async () => {
   feedUrl = `ws://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/feed`;
   deadFeedUrl = `ws://127.0.0.1:${await unusedPort()}/feed`;
 
-  host = await startExample(PLUGIN, {
+  host = await startPlugin(await exampleFolder(PLUGIN), {
     config: { url: feedUrl, subscribe: SUBSCRIBE, ping: "ping" },
+    // Each test runs OnInit itself, with the config it is about.
+    init: false,
     adjustManifest: (manifest) => {
       manifest.permissions.websocket = { reason: "test feeds on loopback", allowLocalNetwork: true, allowedUrls: [feedUrl, deadFeedUrl] };
     },
@@ -79,16 +70,16 @@ afterAll(async () => {
 
 describe("OnInit", () => {
   it("connects, sends the subscribe message and starts the heartbeat", async () => {
-    await initializePlugin(host.runtime, PLUGIN, { url: feedUrl, subscribe: SUBSCRIBE, ping: "ping" });
+    await host.init({ url: feedUrl, subscribe: SUBSCRIBE, ping: "ping" });
     await expect.poll(() => connections.length).toBe(1);
     expect(latest().path).toBe("/feed");
     await expect.poll(() => latest().received).toEqual([SUBSCRIBE]);
-    const [heartbeat] = await host.schedules.list(PLUGIN);
+    const [heartbeat] = await host.schedules.list();
     expect(heartbeat).toMatchObject({ scheduleId: "ticker-heartbeat", kind: "recurring", expression: "@every 30s" });
   });
 
   it("refuses a URL that is not a WebSocket URL", async () => {
-    await expect(initializePlugin(host.runtime, PLUGIN, { url: "https://ws-feed.example.com" })).rejects.toThrow(
+    await expect(host.init({ url: "https://ws-feed.example.com" })).rejects.toThrow(
       'config "url" must be a ws:// or wss:// URL, got "https://ws-feed.example.com"',
     );
   });
@@ -96,16 +87,16 @@ describe("OnInit", () => {
   it("fails for a feed the manifest does not allow, without retrying", async () => {
     const before = connections.length;
     const elsewhere = feedUrl.replace("/feed", "/elsewhere");
-    await expect(initializePlugin(host.runtime, PLUGIN, { url: elsewhere })).rejects.toThrow(/^Connection blocked by plugin permissions: /);
+    await expect(host.init({ url: elsewhere })).rejects.toThrow(/^Connection blocked by plugin permissions: /);
     expect(connections.length).toBe(before);
     expect(await scheduleIds()).not.toContain("ticker-reconnect");
   });
 
   it("succeeds when the feed is down and retries it later", async () => {
-    await initializePlugin(host.runtime, PLUGIN, { url: deadFeedUrl });
+    await host.init({ url: deadFeedUrl });
     expect(await scheduleIds()).toContain("ticker-reconnect");
     expect(host.logs.some((line) => line.includes(`connecting to ${deadFeedUrl} failed`))).toBe(true);
-    await host.schedules.cancel(PLUGIN, "ticker-reconnect");
+    await host.schedules.cancel("ticker-reconnect");
   });
 });
 
@@ -113,12 +104,12 @@ describe("feed messages", () => {
   it("keeps the latest message in the cache and logs it", async () => {
     latest().socket.send('{"type":"ticker","price":"42000.01"}');
     latest().socket.send('{"type":"ticker","price":"42000.02"}');
-    await expect.poll(() => host.cache.get(PLUGIN, "ticker.last")).toEqual({ type: "string", value: '{"type":"ticker","price":"42000.02"}' });
+    await expect.poll(() => host.cache.get("ticker.last")).toEqual({ type: "string", value: '{"type":"ticker","price":"42000.02"}' });
     expect(host.logs).toContain('ws-ticker: {"type":"ticker","price":"42000.01"}');
   });
 
   it("sends the ping text when the heartbeat fires", async () => {
-    await fire("ticker-heartbeat");
+    await host.schedules.fire("ticker-heartbeat");
     await expect.poll(() => latest().received.at(-1)).toBe("ping");
   });
 });
@@ -129,12 +120,12 @@ describe("reconnecting", () => {
     const before = connections.length;
     latest().socket.close(1001, "going away");
     await expect.poll(scheduleIds).toEqual(["ticker-heartbeat", "ticker-reconnect"]);
-    const reconnect = (await host.schedules.list(PLUGIN)).find((s) => s.scheduleId === "ticker-reconnect");
+    const reconnect = (await host.schedules.list()).find((s) => s.scheduleId === "ticker-reconnect");
     expect(reconnect).toMatchObject({ kind: "once", delaySeconds: 5 });
     expect(host.logs.some((line) => line.includes("connection closed: 1001 going away"))).toBe(true);
 
-    await fire("ticker-reconnect");
-    await host.schedules.cancel(PLUGIN, "ticker-reconnect");
+    await host.schedules.fire("ticker-reconnect");
+    await host.schedules.cancel("ticker-reconnect");
     await expect.poll(() => connections.length).toBe(before + 1);
     await expect.poll(() => latest().received).toEqual([SUBSCRIBE]);
   });
@@ -143,11 +134,11 @@ describe("reconnecting", () => {
     latest().socket.terminate();
     await expect.poll(scheduleIds).toContain("ticker-reconnect");
     expect(host.logs.some((line) => line.includes("connection failed: "))).toBe(true);
-    await host.schedules.cancel(PLUGIN, "ticker-reconnect");
+    await host.schedules.cancel("ticker-reconnect");
   });
 
   it("schedules a reconnect when a heartbeat finds the connection gone", async () => {
-    await fire("ticker-heartbeat");
+    await host.schedules.fire("ticker-heartbeat");
     expect(await scheduleIds()).toContain("ticker-reconnect");
     expect(host.logs.some((line) => line.includes("heartbeat failed: connection not found"))).toBe(true);
   });
@@ -159,7 +150,7 @@ describe("reconnecting", () => {
 
 describe("heartbeat switched off", () => {
   it("cancels the heartbeat when ping is empty", async () => {
-    await initializePlugin(host.runtime, PLUGIN, { url: feedUrl, subscribe: SUBSCRIBE, ping: "" });
+    await host.init({ url: feedUrl, subscribe: SUBSCRIBE, ping: "" });
     expect(await scheduleIds()).not.toContain("ticker-heartbeat");
   });
 });

@@ -1,0 +1,3 @@
+module tonearm.example/lastfm-agent
+
+go 1.24
