@@ -12,6 +12,7 @@ import {
   type PackOptions,
   type PluginCommandOptions,
 } from "./plugin-commands.js";
+import { registerScrobbleCommands } from "./scrobble-commands.js";
 
 const program = new Command()
   .name("tonearm")
@@ -97,5 +98,6 @@ program
   .option("--host <address>", "address the operations port listens on (default: all)")
   .action(runStart);
 
+registerScrobbleCommands(program);
 
 await program.parseAsync();

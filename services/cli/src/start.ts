@@ -23,6 +23,7 @@ import { createLogger, createMetrics, startMetricsServer, type ExtraRoutes, type
 import { startWorker, watchPluginCatalog } from "@tonearm/worker";
 import { Redis } from "ioredis";
 import { httpCallRoutes } from "./http-calls.js";
+import { httpScrobbleRoutes } from "./http-scrobbles.js";
 
 export const ROLES = ["registry", "worker", "scheduler", "gateway"] as const;
 export type Role = (typeof ROLES)[number];
@@ -109,6 +110,7 @@ export async function startTonearm(config: TonearmConfig, options: StartOptions)
         hostSettings: hostSettings(config, (message) => logger.warn(message)),
         hostDrivers: { cache: drivers.cache, schedules: drivers.schedules, websocket: createBusGatewayClient(bus, config.namespace) },
         agents: config.agents,
+        scrobbles: config.scrobbles,
         logger: logger.child({ role: "worker" }),
         metrics,
       });
@@ -158,9 +160,11 @@ export async function startTonearm(config: TonearmConfig, options: StartOptions)
     throw err;
   }
 
+  const scrobbleRoutes = httpScrobbleRoutes(bus);
+  stops.unshift(async () => scrobbleRoutes.close());
   const server = await startMetricsServer(metrics, options.port, {
     readiness: () => (notReady.size > 0 ? [...notReady].join(", ") : undefined),
-    routes: withStatus(statusRoutes, httpCallRoutes(bus, config.namespace)),
+    routes: withStatus(statusRoutes, firstOf(scrobbleRoutes.routes, httpCallRoutes(bus, config.namespace))),
     ...(options.host ? { host: options.host } : {}),
   });
 
@@ -185,6 +189,13 @@ export async function startTonearm(config: TonearmConfig, options: StartOptions)
 function withStatus(status: ExtraRoutes | undefined, calls: ExtraRoutes): ExtraRoutes {
   if (status === undefined) return calls;
   return async (request, response) => (await status(request, response)) || calls(request, response);
+}
+
+function firstOf(...routes: ExtraRoutes[]): ExtraRoutes {
+  return async (request, response) => {
+    for (const route of routes) if (await route(request, response)) return true;
+    return false;
+  };
 }
 
 function pluginCapabilities(manifestJson: string | undefined): readonly string[] | undefined {
