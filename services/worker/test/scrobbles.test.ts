@@ -6,8 +6,13 @@ import { defaultConfig, type ScrobbleSettings } from "@tonearm/config";
 import { bus as busProto } from "@tonearm/proto";
 import { ScrobbleRecorder, natsUrl, testNamespace } from "@tonearm/test-harness";
 import { replayDeadScrobbles } from "@tonearm/worker";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Publisher, drainWorkers, memoryBus, startTestWorker } from "./support.js";
+
+const run = promisify(execFile);
 
 const fastRetries: ScrobbleSettings = { ...defaultConfig().scrobbles, retryInitialMs: 100, retryMaxMs: 400, maxDeliveries: 4 };
 
@@ -143,6 +148,19 @@ describe.each(["memory", "nats"] as const)("scrobble fan-out on the %s bus", (ki
     await until(() => recorder.of("np", "nowplaying").length >= 1, "ann's now playing");
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(recorder.of("np", "nowplaying").map((r) => [r.user, r.track, r.position])).toEqual([["ann", "song", 3]]);
+  });
+
+  it.runIf(kind === "nats")("takes events from a publisher that is not Tonearm code (the publisher example, JSON)", async () => {
+    await scrobbler("plain");
+    await startTestWorker(bus, { scrobbles: fastRetries });
+    const script = fileURLToPath(new URL("../../../examples/publishers/publish-scrobble.mjs", import.meta.url));
+    const env = { ...process.env, NATS_URL: await natsUrl(), TONEARM_NAMESPACE: bus.namespace, SCROBBLE_EVENT_ID: "from-example" };
+    const first = await run(process.execPath, [script, "DJ Ann", "example-track"], { env });
+    const again = await run(process.execPath, [script, "DJ Ann", "example-track"], { env });
+    expect(JSON.parse(first.stdout)).toMatchObject({ duplicate: false, eventId: "from-example" });
+    expect(JSON.parse(again.stdout)).toMatchObject({ duplicate: true });
+    await until(() => recorder.of("plain").length === 1, "the example's scrobble");
+    expect(recorder.of("plain")[0]).toMatchObject({ user: "DJ Ann", username: "DJ Ann", track: "example-track" });
   });
 
   it("parks a removed plugin's consumer and resumes it where it stopped when the plugin returns", async () => {
