@@ -11,7 +11,7 @@ export async function buildExtismPlugin() {
   const asc = await import("assemblyscript/asc");
   let stderr = "";
   const result = await asc.main(
-    ["plugin.ts", "--baseDir", here, "--outFile", outFile, "--optimize", "--runtime", "stub", "--use", "abort=plugin/myAbort", "--exportRuntime"],
+    ["plugin.ts", "--baseDir", here, "--outFile", outFile, "--optimize", "--runtime", "stub", "--use", "abort=plugin/_abort", "--exportRuntime"],
     { stderr: { write: (s) => ((stderr += s), true) }, stdout: { write: () => true } },
   );
   if (result.error) throw new Error(`extism plugin did not build: ${result.error.message}\n${stderr}`);

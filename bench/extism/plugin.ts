@@ -5,7 +5,8 @@ import { Host } from "@extism/as-pdk";
 
 const MBID = "1234567890";
 
-function myAbort(message: string | null, fileName: string | null, lineNumber: u32, columnNumber: u32): void {}
+// The abort handler asc links in (--use abort=…); nothing in this plugin aborts.
+function _abort(_message: string | null, _fileName: string | null, _lineNumber: u32, _columnNumber: u32): void {}
 
 /** Length of field 2 (`name`) of an ArtistMBIDRequest, walking its length-delimited fields. */
 function nameLength(bytes: Uint8Array): i32 {

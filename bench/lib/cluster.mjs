@@ -15,10 +15,10 @@ export class Cluster {
     this.configFile = configFile;
   }
 
-  /** Starts one process with `role` and waits until it is ready. */
-  async start(role, env = {}) {
+  /** Starts one process with `role` (and extra `node` flags, e.g. for profiling) and waits until it is ready. */
+  async start(role, env = {}, nodeArgs = []) {
     const port = await freePort();
-    const child = spawn(process.execPath, [BIN, "start", "--role", role, "--port", String(port)], {
+    const child = spawn(process.execPath, [...nodeArgs, BIN, "start", "--role", role, "--port", String(port)], {
       env: {
         ...process.env,
         TONEARM_CONFIG: this.configFile,
@@ -42,6 +42,11 @@ export class Cluster {
       () => `${role} not ready:\n${started.output}`,
     );
     return started;
+  }
+
+  /** The last output of every process, for error messages. */
+  output() {
+    return this.#processes.map((p) => `--- ${p.role}\n${p.output}`).join("\n");
   }
 
   /** Stops every process of the cluster (SIGTERM, then SIGKILL after 5 s). */

@@ -41,11 +41,16 @@ export async function clusterScenarios({ quick }) {
     const callOf = (plugin) => async () =>
       checkMbid(await callPlugin(bus, namespace, { plugin, capability: "MetadataAgent", method: "GetArtistMBID", request: MBID_REQUEST, timeoutMs: 10_000 }));
     const call = callOf("fake_artist_agent");
-    await waitFor(() => call().then(() => true, () => false), 30_000, () => "fake_artist_agent never answered over NATS");
+    let lastError;
+    await waitFor(
+      () => call().then(() => true, (err) => ((lastError = err), false)),
+      60_000,
+      () => `fake_artist_agent never answered over NATS: ${lastError?.message}\n${cluster.output()}`,
+    );
 
     step("cluster up");
     results.call_nats_1w_c1 = await load(call, { total: quick ? 1_000 : 10_000, concurrency: 1 });
-    results.call_nats_1w_c64 = await load(call, { total: quick ? 2_000 : 40_000, concurrency: 64 });
+    results.call_nats_1w_c64 = await load(call, { total: quick ? 1_000 : 40_000, concurrency: 64 });
     step('results.call_nats_1w_c64');
     results.agents_chain = await agentsChain(bus, namespace, quick);
     step('results.agents_chain');
@@ -59,9 +64,9 @@ export async function clusterScenarios({ quick }) {
     step("cold starts");
 
     await cluster.start("worker");
-    await waitForBothWorkers(call);
+    await waitForBothWorkers(call, quick);
     step('waitForBothWorkers(call);');
-    results.call_nats_2w_c64 = await load(call, { total: quick ? 2_000 : 40_000, concurrency: 64 });
+    results.call_nats_2w_c64 = await load(call, { total: quick ? 1_000 : 40_000, concurrency: 64 });
     step('results.call_nats_2w_c64');
     const fanout2 = await scrobbleFanout(bus, recorder, "w2", quick);
     step('fanout2');
@@ -94,8 +99,8 @@ function timer() {
 }
 
 /** Lets a few hundred calls through so the second worker has loaded the plugin before timing. */
-async function waitForBothWorkers(call) {
-  await load(call, { total: 1_000, concurrency: 32, warmup: 0 });
+async function waitForBothWorkers(call, quick) {
+  await load(call, { total: quick ? 300 : 1_000, concurrency: 32, warmup: 0 });
 }
 
 async function agentsChain(bus, namespace, quick) {
@@ -118,7 +123,7 @@ async function agentsChain(bus, namespace, quick) {
  * for 15 s); events/s from the first publish to the last delivery.
  */
 async function scrobbleFanout(bus, recorder, tag, quick) {
-  const events = quick ? 300 : 10_000;
+  const events = quick ? 150 : 10_000;
   const track = (i) => `${tag}-${i}`;
   const receivedOf = () =>
     SCROBBLERS.map((plugin) => new Set(recorder.received.filter((r) => r.plugin === plugin && r.track.startsWith(`${tag}-`)).map((r) => r.track)).size);
