@@ -1,6 +1,6 @@
 // Follows a WebSocket feed (by default Coinbase's BTC-USD ticker) and keeps its latest message in
 // the plugin's cache under `ticker.last`. OnInit connects and subscribes; a lost connection is
-// retried 5 s later through a one-time schedule; a recurring schedule sends a heartbeat every 30 s
+// retried through a one-time schedule, 5 s later and then with a doubling wait up to 5 min; a recurring schedule sends a heartbeat every 30 s
 // so idle feeds and dead connections are noticed. One fixed connection ID, so a reconnect replaces
 // the old socket rather than opening a second one.
 import {
@@ -23,7 +23,11 @@ export * from "@tonearm/pdk-as/exports";
 const PLUGIN = "ws-ticker";
 const CONNECTION_ID = "ws-ticker";
 const RECONNECT_SCHEDULE = "ticker-reconnect";
+/** The first retry waits this long; each failed one doubles the wait, up to the maximum. */
 const RECONNECT_DELAY_SECONDS: i32 = 5;
+const MAX_RECONNECT_DELAY_SECONDS: i32 = 300;
+/** Retries since the last successful connect, kept in the cache since any instance may retry. */
+const RECONNECT_ATTEMPTS_KEY = "ticker.reconnect-attempts";
 const HEARTBEAT_SCHEDULE = "ticker-heartbeat";
 const HEARTBEAT_EVERY = "@every 30s";
 const LAST_MESSAGE_KEY = "ticker.last";
@@ -67,6 +71,7 @@ function connectFeed(feed: Feed): string {
     if (sent.error.length > 0) return "sending the subscribe message failed: " + sent.error;
   }
   log(PLUGIN + ": connected to " + feed.url);
+  cache.remove(new cache.RemoveRequest(RECONNECT_ATTEMPTS_KEY));
   return "";
 }
 
@@ -82,10 +87,17 @@ function connectOrRetry(feed: Feed): string {
   return "";
 }
 
+/** Retries after 5 s, then 10, 20, … up to 5 min while the feed stays away, so a dead feed costs little. */
 function scheduleReconnect(why: string): void {
-  log(PLUGIN + ": " + why + "; reconnecting in " + RECONNECT_DELAY_SECONDS.toString() + " s");
+  const previous = cache.getInt(new cache.GetRequest(RECONNECT_ATTEMPTS_KEY));
+  const attempts = previous.exists ? previous.value : 0;
+  let delay = RECONNECT_DELAY_SECONDS;
+  for (let i: i64 = 0; i < attempts && delay < MAX_RECONNECT_DELAY_SECONDS; i++) delay *= 2;
+  if (delay > MAX_RECONNECT_DELAY_SECONDS) delay = MAX_RECONNECT_DELAY_SECONDS;
+  cache.setInt(new cache.SetIntRequest(RECONNECT_ATTEMPTS_KEY, attempts + 1));
+  log(PLUGIN + ": " + why + "; reconnecting in " + delay.toString() + " s");
   // The same schedule ID each time: a second loss before the retry replaces the pending retry.
-  const res = scheduler.scheduleOneTime(new scheduler.ScheduleOneTimeRequest(RECONNECT_DELAY_SECONDS, new Uint8Array(0), RECONNECT_SCHEDULE));
+  const res = scheduler.scheduleOneTime(new scheduler.ScheduleOneTimeRequest(delay, new Uint8Array(0), RECONNECT_SCHEDULE));
   if (res.error.length > 0) log(PLUGIN + ": could not schedule the reconnect: " + res.error);
 }
 

@@ -94,8 +94,23 @@ describe("OnInit", () => {
 
   it("succeeds when the feed is down and retries it later", async () => {
     await host.init({ url: deadFeedUrl });
-    expect(await scheduleIds()).toContain("ticker-reconnect");
+    expect(await host.schedules.get("ticker-reconnect")).toMatchObject({ kind: "once", delaySeconds: 5 });
     expect(host.logs.some((line) => line.includes(`connecting to ${deadFeedUrl} failed`))).toBe(true);
+  });
+
+  it("waits twice as long after each failed retry, up to 5 minutes, and starts over once connected", async () => {
+    // Retries read the feed from the config, as the host hands it over.
+    await host.setConfig({ url: deadFeedUrl });
+    const delays: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      await host.schedules.fire("ticker-reconnect");
+      const next = await host.schedules.get("ticker-reconnect");
+      delays.push(next?.kind === "once" ? next.delaySeconds : -1);
+    }
+    expect(delays).toEqual([10, 20, 40, 80, 160, 300, 300, 300]);
+    await host.setConfig({ url: feedUrl, subscribe: SUBSCRIBE, ping: "ping" });
+    await host.init();
+    expect(await host.cache.get("ticker.reconnect-attempts")).toBeUndefined();
     await host.schedules.cancel("ticker-reconnect");
   });
 });
