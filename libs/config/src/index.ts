@@ -17,3 +17,15 @@ export { toRuntimeOptions, type RuntimeLimitOptions } from "./runtime-options.js
 export { toNatsOptions, toRedisOptions, type NatsCredentialOptions, type RedisConnectionOptions } from "./connection-options.js";
 export { CONFIG_SCHEMA_ID, CONFIG_SCHEMA_PATH, configSchema } from "./schema.js";
 export { ConfigError } from "./errors.js";
+export { pluginSecretsFor } from "./secrets/plugin-secrets.js";
+export {
+  REDACTED,
+  SecretsError,
+  createPluginSecrets,
+  isSealed,
+  isSecretSetting,
+  looksSecret,
+  redactPluginConfig,
+  type PluginSecrets,
+  type PluginSecretsOptions,
+} from "./secrets/index.js";

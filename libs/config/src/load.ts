@@ -97,7 +97,7 @@ interface ValidDocument {
   BaseURL: string;
   ShareURL: string;
   Agents: string;
-  Plugins: { Folder: string; Enabled: boolean; AutoReload: boolean; ReloadDebounceMs: number };
+  Plugins: { Folder: string; Enabled: boolean; AutoReload: boolean; ReloadDebounceMs: number; SecretKeys: string[] };
   PluginConfig: Record<string, Record<string, string | number | boolean>>;
   nats: NatsSettings;
   redis: RedisSettings;
@@ -109,6 +109,7 @@ interface ValidDocument {
   subsonic: { url?: string; username?: string; password?: string };
   log: { level: string };
   metrics: { port?: number };
+  security: { clusterKey: string };
 }
 
 function build(parsed: Table, context: BuildContext): TonearmConfig {
@@ -153,6 +154,7 @@ function toConfig(doc: ValidDocument, context: BuildContext, overrides: readonly
       enabled: doc.Plugins.Enabled,
       autoReload: doc.Plugins.AutoReload,
       reloadDebounceMs: doc.Plugins.ReloadDebounceMs,
+      secretKeys: [...doc.Plugins.SecretKeys],
     },
     pluginConfig: Object.fromEntries(
       Object.entries(doc.PluginConfig).map(([pluginId, settings]) => [
@@ -173,6 +175,7 @@ function toConfig(doc: ValidDocument, context: BuildContext, overrides: readonly
     cache: { ...doc.cache },
     log: { level: doc.log.level },
     metrics: { ...doc.metrics },
+    security: { clusterKey: doc.security.clusterKey.trim() },
   };
 }
 

@@ -91,6 +91,11 @@ export interface TonearmConfig {
     autoReload: boolean;
     /** Quiet time after the last change before a reload. @default 500 */
     reloadDebounceMs: number;
+    /**
+     * Plugin settings to treat as secret besides those whose names look secret, as `<key>` (every
+     * plugin) or `<pluginId>.<key>`; see `isSecretSetting`. @default []
+     */
+    secretKeys: readonly string[];
   };
   /** Settings per plugin id: keys lower-cased, values as strings, as plugins receive them. */
   readonly pluginConfig: Readonly<Record<string, Readonly<Record<string, string>>>>;
@@ -125,4 +130,11 @@ export interface TonearmConfig {
   readonly log: { level: string };
   /** Port of the Prometheus endpoint; no metrics server when unset. */
   readonly metrics: { port?: number };
+  readonly security: {
+    /**
+     * Key sealing secret plugin settings on the bus, 32 bytes in base64; the same on every process
+     * of a cluster. Empty: a key of the process alone (embedded mode). @default ""
+     */
+    clusterKey: string;
+  };
 }

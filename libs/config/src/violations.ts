@@ -6,6 +6,7 @@
 import type { ErrorObject } from "ajv";
 import type { EnvOverride } from "./env.js";
 import { formatPath, isTable } from "./keys.js";
+import { looksSecret } from "./secrets/secret-names.js";
 import type { SchemaNode } from "./schema.js";
 import { closest } from "./suggest.js";
 
@@ -100,7 +101,7 @@ function joinAlternatives(words: readonly string[]): string {
 
 // Secrets are never echoed back into logs; only their kind is.
 function describeValue(value: unknown, path: readonly string[]): string | undefined {
-  const secret = /secret|password/i.test(path.at(-1) ?? "");
+  const secret = looksSecret(path.at(-1) ?? "");
   if (Array.isArray(value)) return "a list";
   if (value instanceof Date) return "a date";
   if (isTable(value)) return "a table";

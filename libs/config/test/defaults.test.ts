@@ -18,7 +18,7 @@ describe("defaults", () => {
     expect(config).toEqual({
       namespace: "default",
       mode: "embedded",
-      plugins: { folder: "/srv/tonearm/plugins", enabled: true, autoReload: true, reloadDebounceMs: 500 },
+      plugins: { folder: "/srv/tonearm/plugins", enabled: true, autoReload: true, reloadDebounceMs: 500, secretKeys: [] },
       pluginConfig: {},
       baseUrl: "",
       shareUrl: "",
@@ -33,6 +33,7 @@ describe("defaults", () => {
       cache: {},
       log: { level: "info" },
       metrics: {},
+      security: { clusterKey: "" },
     });
   });
 

@@ -15,7 +15,7 @@ describe("Navidrome-style keys", () => {
       const config = parse(toml);
       expect(config.baseUrl).toBe("/music");
       expect(config.shareUrl).toBe("https://share.example.com");
-      expect(config.plugins).toEqual({ folder: "/p", enabled: true, autoReload: false, reloadDebounceMs: 500 });
+      expect(config.plugins).toEqual({ folder: "/p", enabled: true, autoReload: false, reloadDebounceMs: 500, secretKeys: [] });
     }
   });
 
@@ -39,7 +39,7 @@ describe("Navidrome-style keys", () => {
 
   it("merges tables whose names differ only in case", () => {
     const config = parse('[plugins]\nFolder = "/p"\n[PLUGINS]\nAutoReload = false\n[PluginConfig.x]\na = "1"\n[pluginconfig.x]\nB = "2"');
-    expect(config.plugins).toEqual({ folder: "/p", enabled: true, autoReload: false, reloadDebounceMs: 500 });
+    expect(config.plugins).toEqual({ folder: "/p", enabled: true, autoReload: false, reloadDebounceMs: 500, secretKeys: [] });
     expect(config.pluginConfig).toEqual({ x: { a: "1", b: "2" } });
   });
 

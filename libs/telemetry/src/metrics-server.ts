@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { scrubSecrets } from "@tonearm/config/secrets";
 import type { Metrics } from "./metrics.js";
 
 export interface MetricsServer {
@@ -86,6 +87,7 @@ async function answer(
     response.writeHead(notReady === undefined ? 200 : 503, TEXT).end(`${notReady ?? "ready"}\n`);
     return;
   }
-  const body = await metrics.registry.metrics();
+  // Label values come from plugin ids and outcomes, never from settings; scrubbed all the same.
+  const body = scrubSecrets(await metrics.registry.metrics());
   response.writeHead(200, { "content-type": metrics.registry.contentType }).end(body);
 }

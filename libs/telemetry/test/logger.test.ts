@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+import { createPluginSecrets } from "@tonearm/config";
 import { describe, expect, it } from "vitest";
 import { createLogger, pluginLogger, type DestinationStream } from "@tonearm/telemetry";
 
@@ -55,5 +57,30 @@ describe("pluginLogger", () => {
     logger.info("untagged");
     expect(out.lines[0]).toMatchObject({ plugin: "lastfm-official", name: "worker", method: "GetArtistMBID", msg: "call" });
     expect(out.lines[1]).not.toHaveProperty("plugin");
+  });
+});
+
+describe("secrets in log lines", () => {
+  it("redacts fields of a log call whose names look secret, at any depth, and keeps the rest", () => {
+    const out = capture();
+    const logger = createLogger({ destination: out });
+    logger.child({ role: "worker" }).info({ key: "kv-key", token: "t-1", nested: { password: "p4ssw0rd!", apiKey: "" }, user: "alice" }, "connecting");
+    expect(out.lines[0]).toMatchObject({ role: "worker", token: "[redacted]", key: "kv-key", nested: { password: "[redacted]", apiKey: "" }, user: "alice", msg: "connecting" });
+  });
+
+  it("scrubs secret values the process sealed from messages and every field, whatever their name", () => {
+    createPluginSecrets({ clusterKey: randomBytes(32).toString("base64") }).seal("lastfm", { apikey: "LFM-9f8e7d6c" });
+    const out = capture();
+    const logger = pluginLogger(createLogger({ destination: out }), "lastfm");
+    logger.warn({ url: "https://ws.audioscrobbler.com/?api_key=LFM-9f8e7d6c&x=1" }, "request with LFM-9f8e7d6c failed");
+    expect(JSON.stringify(out.lines)).not.toContain("LFM-9f8e7d6c");
+    expect(out.lines[0]).toMatchObject({ url: "https://ws.audioscrobbler.com/?api_key=[redacted]&x=1", msg: "request with [redacted] failed" });
+  });
+
+  it("redacts sealed values wherever they are logged", () => {
+    const sealed = createPluginSecrets({ clusterKey: randomBytes(32).toString("base64") }).seal("p", { secret: "s-000111" });
+    const out = capture();
+    createLogger({ destination: out }).info({ config: sealed }, "record");
+    expect(out.lines[0]).toMatchObject({ config: { secret: "[redacted]" } });
   });
 });

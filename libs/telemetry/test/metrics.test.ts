@@ -1,4 +1,6 @@
+import { randomBytes } from "node:crypto";
 import { request } from "node:http";
+import { createPluginSecrets } from "@tonearm/config";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMetrics, recordPluginCall, startMetricsServer, type MetricsServer } from "@tonearm/telemetry";
 
@@ -116,5 +118,21 @@ describe("startMetricsServer", () => {
   it("fails to start on a port already in use", async () => {
     server = await startMetricsServer(createMetrics(), 0);
     await expect(startMetricsServer(createMetrics(), server.port)).rejects.toThrow(/EADDRINUSE/);
+  });
+});
+
+describe("secrets in metrics", () => {
+  it("scrubs a known secret value from the exposition, whichever label carries it", async () => {
+    createPluginSecrets({ clusterKey: randomBytes(32).toString("base64") }).seal("p", { apikey: "label-leak-424242" });
+    const metrics = createMetrics();
+    metrics.hostCalls.inc({ plugin: "p", function: "http_get", outcome: "label-leak-424242" });
+    const server = await startMetricsServer(metrics, 0, { host: "127.0.0.1" });
+    try {
+      const text = await (await fetch(`http://127.0.0.1:${server.port}/metrics`)).text();
+      expect(text).toContain('tonearm_host_calls_total{plugin="p",function="http_get",outcome="[redacted]"} 1');
+      expect(text).not.toContain("label-leak-424242");
+    } finally {
+      await server.close();
+    }
   });
 });

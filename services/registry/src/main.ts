@@ -1,6 +1,6 @@
 /** How `tonearm start` runs the registry role: its configuration mapped onto the registry. */
 import type { Bus } from "@tonearm/bus";
-import type { TonearmConfig } from "@tonearm/config";
+import { pluginSecretsFor, type TonearmConfig } from "@tonearm/config";
 import { createLogger, type Logger } from "@tonearm/telemetry";
 import { createRegistry, type Registry } from "./registry.js";
 
@@ -16,7 +16,8 @@ export interface StartRegistryOptions {
 
 /**
  * Starts a registry for the configured plugins folder. Resolves once it is active and has scanned
- * the folder, or once it waits on standby behind another active registry.
+ * the folder, or once it waits on standby behind another active registry. Secret plugin settings
+ * are published sealed; in cluster mode they need `[security] clusterKey` (ConfigError otherwise).
  */
 export async function startRegistry(options: StartRegistryOptions): Promise<Registry> {
   const { bus, config } = options;
@@ -25,6 +26,7 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Regi
     namespace: config.namespace,
     folder: config.plugins.folder,
     pluginConfig: config.pluginConfig,
+    secrets: pluginSecretsFor(config),
     enabled: config.plugins.enabled,
     autoReload: config.plugins.autoReload,
     debounceMs: config.plugins.reloadDebounceMs,

@@ -5,7 +5,11 @@
  *   key        encodeToken(pluginId)
  *   value      PluginRecord (protobuf)
  *   event      PluginEvent on subjects(ns).pluginEvents(pluginId) after every write
+ *
+ * `config` holds the plugin's settings with the values of secret ones sealed (see
+ * @tonearm/config `PluginSecrets`): records travel on the bus, secrets never in clear.
  */
+import type { PluginSecrets } from "@tonearm/config";
 import { bus as busProto } from "@tonearm/proto";
 
 const { PluginState, PluginEvent_Kind: EventKind } = busProto;
@@ -17,6 +21,18 @@ export interface RecordContent {
   readonly state: busProto.PluginState;
   readonly error: string;
   readonly config: Readonly<Record<string, string>>;
+}
+
+/**
+ * Every plugin's settings as records publish them: secret values sealed. Sealing is
+ * deterministic, so an unchanged configuration gives unchanged records.
+ */
+export function publishedPluginConfig(
+  pluginConfig: Readonly<Record<string, Readonly<Record<string, string>>>>,
+  secrets: PluginSecrets | undefined,
+): Readonly<Record<string, Readonly<Record<string, string>>>> {
+  if (secrets === undefined) return pluginConfig;
+  return Object.fromEntries(Object.entries(pluginConfig).map(([id, settings]) => [id, secrets.seal(id, settings)]));
 }
 
 /** Whether a record in this state needs its artifact in the object store. */

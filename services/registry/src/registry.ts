@@ -37,10 +37,11 @@ import { MANIFEST_FILE, ManifestReadError, parseManifest } from "@tonearm/manife
 import { describeFsError } from "@tonearm/manifest/internal";
 import { discoverPlugins, type BrokenPlugin, type DiscoveredPlugin, type LoadedPlugin } from "@tonearm/packages";
 import { bus as busProto } from "@tonearm/proto";
+import type { PluginSecrets } from "@tonearm/config";
 import { createLogger, type Logger } from "@tonearm/telemetry";
 import { watchFolder, type FolderWatch } from "./folder-watch.js";
 import { InitOutcomes, lifecycleBucket, runOnInit } from "./lifecycle.js";
-import { eventKind, keepsArtifact, sameContent, stateName, type RecordContent } from "./records.js";
+import { eventKind, keepsArtifact, publishedPluginConfig, sameContent, stateName, type RecordContent } from "./records.js";
 import { packageRequestHandlers } from "./package-requests.js";
 import { notFoundText, serveRegistryRequests } from "./requests.js";
 import { KeyedSerial } from "./serial.js";
@@ -69,6 +70,8 @@ export interface RegistryOptions {
   readonly folder: string;
   /** `[PluginConfig.<id>]`: what each plugin's OnInit and config host service receive. */
   readonly pluginConfig: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Seals the values of secret settings before records carry them; without it, all go as given. */
+  readonly secrets?: PluginSecrets;
   /** Navidrome's Plugins.Enabled: when false, every plugin is recorded DISABLED. @default true */
   readonly enabled?: boolean;
   /** Follow changes of the folder. */
@@ -164,7 +167,7 @@ class ActiveStandbyRegistry implements Registry {
     this.#bus = options.bus;
     this.#namespace = options.namespace;
     this.#folder = options.folder;
-    this.#pluginConfig = options.pluginConfig;
+    this.#pluginConfig = publishedPluginConfig(options.pluginConfig, options.secrets);
     this.#enabled = options.enabled ?? true;
     this.#autoReload = options.autoReload;
     this.#debounceMs = options.debounceMs;

@@ -1,10 +1,17 @@
 /**
  * Running one plugin method for a caller: the gate's verdict on the plugin, the manifest's
  * capabilities, the version to run on, and the caller's deadline, then the runtime.
+ *
+ * Request bytes reach the plugin unchanged, but for one: an `OnInit` request carries the plugin's
+ * settings as the registry published them, secret ones sealed; they are opened here, so the
+ * plugin receives its settings in clear and the bus never carries them so.
  */
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { CallError, CallErrorCode, type CapabilityMethod } from "@tonearm/abi";
 import type { PluginRecord } from "@tonearm/bus";
+import { SecretsError, isSealed, type PluginSecrets } from "@tonearm/config";
 import { parseManifest, type PluginManifest } from "@tonearm/manifest";
+import { api } from "@tonearm/proto";
 import type { Runtime } from "@tonearm/runtime";
 import { recordPluginCall, type Metrics } from "@tonearm/telemetry";
 import type { CallGate, CallTarget } from "./call-gate.js";
@@ -16,14 +23,16 @@ export class PluginCalls {
   readonly #versions: PluginVersions;
   readonly #runtime: Runtime;
   readonly #metrics: Metrics | undefined;
+  readonly #secrets: PluginSecrets;
   /** Parsed manifests of the records seen; a record object is replaced, never changed, on update. */
   readonly #manifests = new WeakMap<PluginRecord, PluginManifest | CallError>();
 
-  constructor(gate: CallGate, versions: PluginVersions, runtime: Runtime, metrics: Metrics | undefined) {
+  constructor(gate: CallGate, versions: PluginVersions, runtime: Runtime, metrics: Metrics | undefined, secrets: PluginSecrets) {
     this.#gate = gate;
     this.#versions = versions;
     this.#runtime = runtime;
     this.#metrics = metrics;
+    this.#secrets = secrets;
   }
 
   /** The version a call runs on, or the CallError refusing it (see CallGate). */
@@ -52,7 +61,8 @@ export class PluginCalls {
       timeLeft(deadlineMs, this.#runtime.options.callTimeoutMs, what);
       await beforeDeadline(this.#versions.prepare(target), deadlineMs, () => `plugin ${id} finished loading`);
       const timeoutMs = timeLeft(deadlineMs, this.#runtime.options.callTimeoutMs, what);
-      return await this.#runtime.call(id, method.capability, method.method, request, { timeoutMs });
+      const input = method.capability === "LifecycleManagement" && method.method === "OnInit" ? this.#openInitRequest(id, request) : request;
+      return await this.#runtime.call(id, method.capability, method.method, input, { timeoutMs });
     } catch (err) {
       code = err instanceof CallError ? err.code : CallErrorCode.PluginError;
       throw err;
@@ -79,6 +89,25 @@ export class PluginCalls {
       durationMs: performance.now() - startedMs,
       ...(code === undefined ? {} : { code }),
     });
+  }
+
+  /** The InitRequest with its sealed settings opened; bytes without any pass unchanged. */
+  #openInitRequest(id: string, request: Uint8Array): Uint8Array {
+    let init: api.InitRequest;
+    try {
+      init = fromBinary(api.InitRequestSchema, request);
+    } catch {
+      // Malformed bytes are the plugin's to refuse, as for any other request.
+      return request;
+    }
+    if (!Object.values(init.config).some(isSealed)) return request;
+    try {
+      init.config = this.#secrets.open(id, init.config);
+      return toBinary(api.InitRequestSchema, init);
+    } catch (err) {
+      if (err instanceof SecretsError) throw new CallError(CallErrorCode.BadRequest, err.message, { cause: err });
+      throw err;
+    }
   }
 
   #manifest(record: PluginRecord): PluginManifest {

@@ -8,11 +8,14 @@
  *   on the old one (the runtime pins the version a call was admitted on). No call fails because
  *   of an update.
  * - Loads of one plugin run one after another, so the last version asked for is the one served.
- * - A version that does not load (bad manifest, compile or link error) is remembered and refused
- *   with the same `load_error` until its plugin gets another version.
+ * - A version that does not load (bad manifest, compile or link error, a sealed setting this
+ *   worker cannot open) is remembered and refused with the same `load_error` until its plugin gets
+ *   another version.
+ * - Records carry secret settings sealed; the version served holds them opened, for the plugin.
  */
 import { createHash } from "node:crypto";
 import { CallError, CallErrorCode } from "@tonearm/abi";
+import { SecretsError, type PluginSecrets } from "@tonearm/config";
 import { PluginState, type ObjectStore, type PluginRecord } from "@tonearm/bus";
 import { parseManifest, type PluginManifest } from "@tonearm/manifest";
 import type { Runtime } from "@tonearm/runtime";
@@ -21,11 +24,15 @@ import type { CallTarget } from "./call-gate.js";
 export interface LoadedVersion {
   readonly record: PluginRecord;
   readonly manifest: PluginManifest;
+  /** The plugin's settings as it receives them: sealed values opened. */
+  readonly config: Readonly<Record<string, string>>;
 }
 
 export interface PluginVersionsOptions {
   readonly runtime: Runtime;
   readonly artifacts: ObjectStore;
+  /** Opens the sealed settings of records. */
+  readonly secrets: PluginSecrets;
   /** Whether `record` is still the version its plugin should serve; asked before a background load. */
   readonly wanted: (record: PluginRecord) => boolean;
   /** Told when a background load fails: calls go on with the version already served. */
@@ -152,10 +159,17 @@ export class PluginVersions {
     } catch (err) {
       throw this.#remember(id, key, new CallError(CallErrorCode.LoadError, describe(err), { cause: err }));
     }
+    let config: Record<string, string>;
+    try {
+      config = this.#options.secrets.open(id, record.config);
+    } catch (err) {
+      if (!(err instanceof SecretsError)) throw err;
+      throw this.#remember(id, key, new CallError(CallErrorCode.LoadError, err.message, { cause: err }));
+    }
     const wasm = await this.#fetch(record);
     if (this.#generation(id) !== generation) throw removed(id);
     try {
-      await this.#options.runtime.load({ id, manifest, wasm, sha256: record.sha256, config: record.config });
+      await this.#options.runtime.load({ id, manifest, wasm, sha256: record.sha256, config });
     } catch (err) {
       const error = asCallError(err);
       throw error.code === CallErrorCode.LoadError ? this.#remember(id, key, error) : error;
@@ -165,7 +179,7 @@ export class PluginVersions {
       this.#options.runtime.unload(id);
       throw removed(id);
     }
-    this.#loaded.set(id, { record, manifest });
+    this.#loaded.set(id, { record, manifest, config });
     this.#failed.delete(id);
   }
 

@@ -20,7 +20,7 @@ import {
 import { createPluginHost, type HostDrivers, type HostSettings, type PluginDirectory } from "@tonearm/host";
 import { Runtime, type RuntimeOptions } from "@tonearm/runtime";
 import { randomUUID } from "node:crypto";
-import { defaultConfig, type ScrobbleSettings } from "@tonearm/config";
+import { createPluginSecrets, defaultConfig, type PluginSecrets, type ScrobbleSettings } from "@tonearm/config";
 import { createLogger, createMetrics, pluginLogger, type Logger, type Metrics } from "@tonearm/telemetry";
 import { CallGate } from "./call-gate.js";
 import { agentsHandler, callHandler, verifyHandler, type HandlerContext, type RequestKind } from "./handlers.js";
@@ -48,6 +48,11 @@ export interface WorkerOptions {
   readonly hostDrivers: HostDrivers;
   /** Navidrome's `Agents`: the plugin ids `agents.<Method>` asks, in order. */
   readonly agents: readonly string[];
+  /**
+   * Opens the sealed settings of plugin records; the same cluster key as the registry's.
+   * @default a key of this process alone (embedded mode)
+   */
+  readonly secrets?: PluginSecrets;
   /** @default a logger named "worker" on stdout */
   readonly logger?: Logger;
   readonly metrics?: Metrics;
@@ -187,10 +192,11 @@ class BusWorker implements Worker {
     });
     try {
       const artifacts = await bus.objects(storageNames(namespace).artifactsStore);
+      const secrets = this.#options.secrets ?? createPluginSecrets();
       const directory: PluginDirectory = {
         lookup: (pluginId) => {
           const loaded = versions?.loaded(pluginId);
-          return loaded && { manifest: loaded.manifest, config: loaded.record.config };
+          return loaded && { manifest: loaded.manifest, config: loaded.config };
         },
       };
       const runtime = Runtime.create({
@@ -202,6 +208,7 @@ class BusWorker implements Worker {
       const loadedVersions = new PluginVersions({
         runtime,
         artifacts,
+        secrets,
         wanted: (record) => {
           const wantedNow = gate.preferred(record.id);
           return wantedNow !== undefined && sameVersion(wantedNow, record);
@@ -216,7 +223,7 @@ class BusWorker implements Worker {
       const context: HandlerContext = {
         bus,
         names,
-        calls: new PluginCalls(gate, loadedVersions, runtime, metrics),
+        calls: new PluginCalls(gate, loadedVersions, runtime, metrics, secrets),
         versions: loadedVersions,
         agents: [...this.#options.agents],
         logger: this.#logger,
