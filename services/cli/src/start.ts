@@ -5,7 +5,7 @@
  * over HTTP (`POST /v1/call/<plugin>/<Capability>/<Method>`); with the registry role, also the
  * status page (`/status`, `/status.json`).
  */
-import { PluginState, connectNatsBus, createMemoryBus, type Bus } from "@tonearm/bus";
+import { PluginState, connectNatsBus, createMemoryBus, scrobbleStatus, type Bus } from "@tonearm/bus";
 import { pluginSecretsFor, toNatsOptions, toRedisOptions, toRuntimeOptions, type TonearmConfig } from "@tonearm/config";
 import { createBusGatewayClient, startGateway } from "@tonearm/gateway";
 import {
@@ -23,6 +23,7 @@ import { createLogger, createMetrics, startMetricsServer, type ExtraRoutes, type
 import { startWorker, watchPluginCatalog } from "@tonearm/worker";
 import { Redis } from "ioredis";
 import { httpCallRoutes } from "./http-calls.js";
+import { httpScrobbleRoutes } from "./http-scrobbles.js";
 
 export const ROLES = ["registry", "worker", "scheduler", "gateway"] as const;
 export type Role = (typeof ROLES)[number];
@@ -109,6 +110,7 @@ export async function startTonearm(config: TonearmConfig, options: StartOptions)
         hostSettings: hostSettings(config, (message) => logger.warn(message)),
         hostDrivers: { cache: drivers.cache, schedules: drivers.schedules, websocket: createBusGatewayClient(bus, config.namespace) },
         agents: config.agents,
+        scrobbles: config.scrobbles,
         secrets: pluginSecretsFor(config),
         logger: logger.child({ role: "worker" }),
         metrics,
@@ -143,7 +145,13 @@ export async function startTonearm(config: TonearmConfig, options: StartOptions)
       notReady.delete("registry starting");
       stops.push(() => registry.stop());
       // The status page (GET /status, /status.json) is served wherever a registry runs.
-      const status = await startStatusPage({ bus, namespace: config.namespace, registry, logger: logger.child({ role: "status" }) });
+      const status = await startStatusPage({
+        bus,
+        namespace: config.namespace,
+        registry,
+        scrobbles: (records) => scrobbleStatus(bus, records),
+        logger: logger.child({ role: "status" }),
+      });
       stops.push(() => Promise.resolve(status.close()));
       statusRoutes = status.routes;
     }
@@ -153,9 +161,11 @@ export async function startTonearm(config: TonearmConfig, options: StartOptions)
     throw err;
   }
 
+  const scrobbleRoutes = httpScrobbleRoutes(bus);
+  stops.unshift(async () => scrobbleRoutes.close());
   const server = await startMetricsServer(metrics, options.port, {
     readiness: () => (notReady.size > 0 ? [...notReady].join(", ") : undefined),
-    routes: withStatus(statusRoutes, httpCallRoutes(bus, config.namespace)),
+    routes: withStatus(statusRoutes, firstOf(scrobbleRoutes.routes, httpCallRoutes(bus, config.namespace))),
     ...(options.host ? { host: options.host } : {}),
   });
 
@@ -180,6 +190,13 @@ export async function startTonearm(config: TonearmConfig, options: StartOptions)
 function withStatus(status: ExtraRoutes | undefined, calls: ExtraRoutes): ExtraRoutes {
   if (status === undefined) return calls;
   return async (request, response) => (await status(request, response)) || calls(request, response);
+}
+
+function firstOf(...routes: ExtraRoutes[]): ExtraRoutes {
+  return async (request, response) => {
+    for (const route of routes) if (await route(request, response)) return true;
+    return false;
+  };
 }
 
 function pluginCapabilities(manifestJson: string | undefined): readonly string[] | undefined {
