@@ -60,3 +60,17 @@ export {
 export { DEFAULT_CALL_TIMEOUT_MS, callPlugin, type PluginCall } from "./call-client.js";
 export { PluginState, watchPluginCatalog, workerVerifySubject, type PluginCatalog, type PluginRecord } from "./plugin-catalog.js";
 export { createLease, type Lease, type LeaseOptions } from "./lease.js";
+export {
+  DEFAULT_SCROBBLE_RETENTION_MS,
+  DeadLetterHeader,
+  deadLetterHeaders,
+  decodeScrobbleEvent,
+  ensureScrobbleStreams,
+  isScrobbler,
+  publishScrobble,
+  scrobbleStatus,
+  type ScrobbleEvent,
+  type ScrobbleEventInit,
+  type ScrobbleStatus,
+  type ScrobbleStreamOptions,
+} from "./scrobbles.js";
