@@ -5,6 +5,11 @@
  * URLs are read with the WHATWG parser the clients use to connect, so the host and path that are
  * checked are the ones that are dialled and requested (Go would compare `Host` case-sensitively and
  * leave `..` segments in the path; here both sides are normalised the same way before comparing).
+ *
+ * `*` is matched without regular expressions: a pattern such as `https://*a*a*a…` against a long URL
+ * makes a backtracking engine take exponential time (Go's RE2 never does), and both come from the
+ * plugin, which could stall the event loop every plugin's host calls share. Both matchers below
+ * take time proportional to the URL times the pattern at worst.
  */
 import type { HttpPermission, WebSocketPermission } from "@tonearm/manifest";
 import { LOCALHOST_NOT_ALLOWED, PRIVATE_IP_NOT_ALLOWED, blockedAddressKind } from "./network-guard.js";
@@ -27,7 +32,7 @@ export function matchesUrlPattern(url: string, pattern: string): boolean {
   if (!request) return false;
   const parsedPattern = parseUrl(pattern);
   // Patterns that are no URL (e.g. a `*` port) are matched as text, `*` standing for anything.
-  if (!parsedPattern) return globRegExp(pattern, ".*").test(comparableHref(request));
+  if (!parsedPattern) return globMatches(comparableHref(request), pattern);
 
   if (parsedPattern.protocol !== request.protocol) return false;
   if (!matchesHost(request.host, parsedPattern.host)) return false;
@@ -97,7 +102,7 @@ function comparableHref(url: URL): string {
 function matchesHost(host: string, pattern: string): boolean {
   if (pattern === "" || pattern === "*") return true;
   if (!pattern.includes("*")) return host === pattern;
-  return globRegExp(pattern, "[0-9.]+").test(host) || globRegExp(pattern, "[^.]*").test(host);
+  return starsMatch(host, pattern, isDigitOrDot, true) || starsMatch(host, pattern, isNotDot, false);
 }
 
 /** `/*` at the end of a pattern matches by prefix (so `/api/*` takes `/api`, `/api/x` and `/apix`). */
@@ -109,12 +114,64 @@ function matchesPath(path: string, pattern: string): boolean {
   return requestPath === patternPath;
 }
 
-function globRegExp(pattern: string, star: string): RegExp {
-  const escaped = pattern
-    .split("*")
-    .map((part) => part.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"))
-    .join(star);
-  return new RegExp(`^${escaped}$`, "s");
+/** `text` matches `pattern` whose every `*` stands for any run of characters (leftmost-first, no backtracking). */
+function globMatches(text: string, pattern: string): boolean {
+  const parts = pattern.split("*");
+  const first = parts[0] ?? "";
+  const last = parts.at(-1) ?? "";
+  if (parts.length === 1) return text === pattern;
+  if (text.length < first.length + last.length || !text.startsWith(first) || !text.endsWith(last)) return false;
+  const end = text.length - last.length;
+  let at = first.length;
+  for (const part of parts.slice(1, -1)) {
+    const found = text.indexOf(part, at);
+    if (found < 0 || found + part.length > end) return false;
+    at = found + part.length;
+  }
+  return true;
+}
+
+const isDigitOrDot = (ch: string): boolean => ch === "." || (ch >= "0" && ch <= "9");
+const isNotDot = (ch: string): boolean => ch !== ".";
+
+/**
+ * `text` matches `pattern` whose every `*` stands for a run of characters `inStar` accepts (at least
+ * one when `nonEmpty`): the set of text positions each pattern prefix can reach, one step per
+ * pattern character.
+ */
+function starsMatch(text: string, pattern: string, inStar: (ch: string) => boolean, nonEmpty: boolean): boolean {
+  let reached = new Uint8Array(text.length + 1);
+  reached[0] = 1;
+  for (let j = 0; j < pattern.length; j++) {
+    const ch = pattern[j];
+    const next = new Uint8Array(text.length + 1);
+    let any = false;
+    if (ch === "*") {
+      // A run of star characters from every reached position (and the empty run unless nonEmpty).
+      let run = false;
+      for (let i = 0; i <= text.length; i++) {
+        if (run) {
+          next[i] = 1;
+          any = true;
+        }
+        if (!nonEmpty && reached[i]) {
+          next[i] = 1;
+          any = true;
+        }
+        run = (run || reached[i] === 1) && i < text.length && inStar(text[i] ?? "");
+      }
+    } else {
+      for (let i = 0; i < text.length; i++) {
+        if (reached[i] && text[i] === ch) {
+          next[i + 1] = 1;
+          any = true;
+        }
+      }
+    }
+    if (!any) return false;
+    reached = next;
+  }
+  return reached[text.length] === 1;
 }
 
 function unbracket(hostname: string): string {
