@@ -2,8 +2,7 @@
 // Builds the example plugins into examples/.build/<name>/{plugin.wasm,manifest.json}, a folder
 // usable as a plugins folder (`npx tonearm call --folder examples/.build ...`):
 //   - AssemblyScript examples (examples/<name>/: manifest.json and assembly/index.ts, written with
-//     @tonearm/pdk-as) with the fixture builder; code shared by the examples (examples/shared/)
-//     counts as an input of every one;
+//     @tonearm/pdk-as) with the fixture builder;
 //   - Go examples (examples/<name>/go/: a Go module, standard library only) into <name>-go/, with
 //     the example's manifest.json, when Go >= 1.24 is found as for the Go fixtures; without Go they
 //     are skipped with a note.
@@ -70,7 +69,7 @@ export async function buildExamples(options = {}) {
         sourceDir: EXAMPLES_DIR,
         outDir: EXAMPLES_BUILD_DIR,
         stampFile: `${EXAMPLES_BUILD_DIR}.stamps.json`,
-        extraInputs: [fileURLToPath(new URL("../shared/", import.meta.url)), fileURLToPath(import.meta.url)],
+        extraInputs: [fileURLToPath(import.meta.url)],
         // Always by name: the builder would otherwise remove the Go builds as strangers.
         only: wanted(asNames),
         quiet: options.quiet ?? false,

@@ -1,24 +1,16 @@
 // The listenbrainz-scrobbler example on the real runtime and host, with the ListenBrainz API
 // answered by a stand-in at its real URL (canned answers), so the shipped manifest is the one tested.
-import { CannedHttp, startPlugin, type CannedResponse, type PluginUnderTest, type RecordedRequest } from "@tonearm/plugin-testkit";
+import { startPlugin, type PluginUnderTest } from "@tonearm/plugin-testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exampleFolder } from "../../shared/test/examples.js";
+import { fakeListenBrainz } from "./fake-listenbrainz.js";
 
 const PLUGIN = "listenbrainz-scrobbler";
-const SUBMIT_URL = "https://api.listenbrainz.org/1/submit-listens";
 const USERS = "alice:token-alice, Bob:token-bob,u-carol:token-carol,mallory:token-revoked,dave:token-flaky,no-token-entry,:nameless,eve:";
 
 let host: PluginUnderTest;
 
-/** Answers like ListenBrainz: 200 for good tokens, its JSON error for a revoked one, an HTML page when "down". */
-function listenBrainz(req: RecordedRequest): CannedResponse {
-  const authorization = req.headers["Authorization"] ?? "";
-  if (authorization === "Token token-revoked") return { status: 401, json: { code: 401, error: "Invalid authorization token." } };
-  if (authorization === "Token token-flaky") return { status: 502, headers: { "content-type": "text/html" }, body: `<html><body>${"Bad gateway. ".repeat(30)}</body></html>` };
-  return { json: { status: "ok" } };
-}
-
-const http = new CannedHttp().on(`POST ${SUBMIT_URL}`, listenBrainz);
+const http = fakeListenBrainz();
 
 /** What reached ListenBrainz, in the shape the assertions compare. */
 const submissions = () =>

@@ -1,82 +1,18 @@
 // The musicbrainz-agent example on the real runtime and host, with MusicBrainz, the Cover Art
 // Archive and archive.org answered by stand-ins at their real URLs (canned answers), so the shipped
 // manifest is the one tested: it must allow every request, the archive's redirects included.
-import { CannedHttp, startPlugin, type PluginUnderTest, type RecordedRequest, type CannedResponse } from "@tonearm/plugin-testkit";
+import { startPlugin, type PluginUnderTest, type RecordedRequest } from "@tonearm/plugin-testkit";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { exampleFolder } from "../../shared/test/examples.js";
+import { ABBEY_ROAD, BEATLES, fakeMusicBrainz } from "./fake-musicbrainz.js";
 
 const PLUGIN = "musicbrainz-agent";
-const BEATLES = "b10bbbfc-cf9e-42e0-be17-e2c3e1d2600d";
-const ABBEY_ROAD = "9d4bd6ac-0b36-4a4f-a0b4-aa3e01c9b9e0";
 const NO_COVER = "0a0a0a0a-1111-2222-3333-444444444444";
 const RATE_KEY = "musicbrainz.last-request";
 const CONFIG = { contact: "ops@music.example.com" };
 
 let host: PluginUnderTest;
-const http = new CannedHttp();
-
-/** MusicBrainz's /ws/2 search and lookup. */
-function musicBrainz(req: RecordedRequest): CannedResponse {
-  const path = req.url.pathname;
-  const query = req.url.searchParams.get("query") ?? "";
-  if (path === "/ws/2/artist") {
-    if (query === 'artist:"Overloaded"') return { status: 503, json: { error: "Your requests are exceeding the allowable rate limit." } };
-    const artists =
-      query === 'artist:"The Beatles"'
-        ? [{ id: BEATLES, name: "The Beatles", score: 100 }]
-        : query === 'artist:"Beatles Revival"'
-          ? [{ id: "5c1e0f6a-0000-4000-8000-000000000001", name: "The Beatles Revival Band", score: 62 }]
-          : [];
-    return { json: { count: artists.length, offset: 0, artists } };
-  }
-  if (path === "/ws/2/release") {
-    const releases = query === 'release:"Abbey Road" AND artist:"The Beatles"' ? [{ id: ABBEY_ROAD, title: "Abbey Road", score: 100 }] : [];
-    return { json: { count: releases.length, offset: 0, releases } };
-  }
-  if (path === `/ws/2/release/${ABBEY_ROAD}`) {
-    // Written by hand to carry every kind of JSON escape and value.
-    return {
-      headers: { "content-type": "application/json" },
-      body:
-        `{ "id": "${ABBEY_ROAD}", "title": "Abbey Road", "annotation": "Recorded at \\"EMI\\" Studios,\\nLondon \\u2013 1969 \\ud83c\\udfb5",\n` +
-        ` "packaging": null, "quality": "normal", "cover-art-archive": { "front": true, "count": 2.0e0 }, "tags": [], "score": -1 }`,
-    };
-  }
-  return { status: 404, json: { error: "Not Found" } };
-}
-
-/** The Cover Art Archive redirects to archive.org, which redirects to one of its storage hosts. */
-function coverArtArchive(req: RecordedRequest): CannedResponse {
-  if (req.url.pathname === `/release/${ABBEY_ROAD}`) return { status: 307, headers: { location: `https://archive.org/download/mbid-${ABBEY_ROAD}/index.json` } };
-  return { status: 404, body: "Not Found" };
-}
-
-function archiveIndex(): CannedResponse {
-  const thumbs = (id: string) => ({
-    "250": `http://coverartarchive.org/release/${ABBEY_ROAD}/${id}-250.jpg`,
-    "500": `http://coverartarchive.org/release/${ABBEY_ROAD}/${id}-500.jpg`,
-    "1200": `http://coverartarchive.org/release/${ABBEY_ROAD}/${id}-1200.jpg`,
-  });
-  return {
-    json: {
-      release: `https://musicbrainz.org/release/${ABBEY_ROAD}`,
-      images: [
-        { id: "1", front: false, back: true, image: `http://coverartarchive.org/release/${ABBEY_ROAD}/1.jpg`, thumbnails: thumbs("1") },
-        { id: "2", front: true, back: false, image: `http://coverartarchive.org/release/${ABBEY_ROAD}/2.jpg`, thumbnails: thumbs("2") },
-      ],
-    },
-  };
-}
-
-http
-  .on("GET https://musicbrainz.org/ws/2/*", musicBrainz)
-  .on("GET https://coverartarchive.org/release/*", coverArtArchive)
-  .on(`GET https://archive.org/download/mbid-${ABBEY_ROAD}/index.json`, {
-    status: 302,
-    headers: { location: `https://ia800105.us.archive.org/22/items/mbid-${ABBEY_ROAD}/index.json` },
-  })
-  .on(`GET https://ia800105.us.archive.org/22/items/mbid-${ABBEY_ROAD}/index.json`, archiveIndex);
-
+const http = fakeMusicBrainz();
 const seen = () => http.requests;
 const requestsTo = (path: string) => seen().filter((r) => r.url.pathname === path);
 const query = (r: RecordedRequest | undefined) => r?.url.searchParams.get("query") ?? "";
