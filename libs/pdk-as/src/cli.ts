@@ -1,10 +1,11 @@
 /**
  * `tonearm-pdk build [folder]`: compiles a plugin written with the PDK (the folder holds
- * `manifest.json` and `assembly/index.ts`) into `<folder>/build/<name>/{plugin.wasm,manifest.json}`,
+ * `manifest.json` and `assembly/index.ts`) into `<folder>/build/<name>/{plugin.wasm,manifest.json}`
+ * (with the folder's README and LICENSE, when it has them),
  * a plugins folder of its own for `tonearm call --folder`, `tonearm plugin pack` or copying into
  * Tonearm's or Navidrome's plugins folder. Exit status 1 with the reason on stderr on failure.
  */
-import { copyFile, mkdir, readFile, rename } from "node:fs/promises";
+import { copyFile, mkdir, readFile, readdir, rename } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseManifest } from "@tonearm/manifest";
@@ -16,6 +17,8 @@ const USAGE = `usage: tonearm-pdk build [folder] [--out <dir>] [--debug] [--no-o
   --out <dir>   where plugin.wasm and manifest.json go (default: <folder>/build/<manifest name>)
   --debug       keep function names in the module, for readable traps
   --no-optimize skip Binaryen's optimizer (faster builds, bigger modules)`;
+
+const PACKAGED_DOCS = /^(README|LICEN[CS]E)(\.(md|txt))?$/i;
 
 export interface BuildCommandOptions {
   readonly folder: string;
@@ -46,9 +49,12 @@ export async function buildCommand(options: BuildCommandOptions): Promise<{ outD
     optimize: options.optimize ?? true,
   });
   await mkdir(outDir, { recursive: true });
-  const tmp = join(outDir, `manifest.json.${process.pid}.tmp`);
-  await copyFile(manifestFile, tmp);
-  await rename(tmp, join(outDir, "manifest.json"));
+  // The manifest, and the README and licence `tonearm plugin pack` puts into a package when present.
+  for (const name of ["manifest.json", ...(await readdir(folder)).filter((f) => PACKAGED_DOCS.test(f))]) {
+    const tmp = join(outDir, `${name}.${process.pid}.tmp`);
+    await copyFile(join(folder, name), tmp);
+    await rename(tmp, join(outDir, name));
+  }
   if (result.diagnostics.trim() !== "") process.stderr.write(result.diagnostics);
   return { outDir, bytes: result.binary.length, durationMs: result.durationMs };
 }

@@ -22,7 +22,7 @@ export interface CannedResponse {
   readonly error?: string;
 }
 
-/** Answers a request, or returns undefined to leave it to older routes. */
+/** Answers a request, or returns undefined to leave it to the routes after it. */
 export type CannedHandler = (request: RecordedRequest) => CannedResponse | undefined | Promise<CannedResponse | undefined>;
 
 /** A request a plugin made, as it left the host (after permission checks, one per redirect hop). */
@@ -84,7 +84,8 @@ export class CannedHttp {
   /**
    * Adds a route. `pattern` is `[METHOD ]URL`: without a method any method matches; a URL ending in
    * `*` matches every URL starting with the rest (query included), otherwise the whole URL must be
-   * equal. A later route is asked before an earlier one, so a test can override a default answer.
+   * equal. Routes are asked in the order they were added, so put specific ones before a catch-all;
+   * a handler that returns undefined passes the request on to the next route.
    */
   on(pattern: string, answer: CannedResponse | CannedHandler): this {
     const space = pattern.indexOf(" ");
@@ -99,7 +100,7 @@ export class CannedHttp {
       throw new TypeError(`CannedHttp.on: "${pattern}" is not "[METHOD ]URL" with an absolute URL`);
     }
     const handler: CannedHandler = typeof answer === "function" ? answer : () => answer;
-    this.#routes.unshift({ method, url: prefix ? base : new URL(base).href, prefix, handler });
+    this.#routes.push({ method, url: prefix ? base : new URL(base).href, prefix, handler });
     return this;
   }
 

@@ -39,9 +39,17 @@ describe("canned HTTP", () => {
     expect(http.requests[2]?.text).toBe("some body");
   });
 
-  it("lets a later route override an earlier one", async () => {
-    http.on(`GET ${ALLOWED}/hello`, { body: "hello again" });
-    expect(await run("http.get", `${ALLOWED}/hello`)).toBe("200 text/plain; charset=utf-8 hello again");
+  it("asks the routes in order, a handler passing on what it does not answer", async () => {
+    const ordered = new CannedHttp()
+      .on(`GET ${ALLOWED}/hello`, { body: "hello again" })
+      .on(`GET ${ALLOWED}/*`, (req) => (req.url.searchParams.has("skip") ? undefined : { body: "catch-all" }))
+      .on(`${ALLOWED}/*`, { status: 404 });
+    await using routed = await startPlugin(fixture("host_probe"), { http: ordered });
+    const get = async (url: string) =>
+      ((await routed.call("MetadataAgent/GetArtistBiography", { name: "http.get", id: url })) as { biography: string }).biography;
+    expect(await get(`${ALLOWED}/hello`)).toBe("200 text/plain; charset=utf-8 hello again");
+    expect(await get(`${ALLOWED}/other`)).toBe("200 text/plain; charset=utf-8 catch-all");
+    expect(await get(`${ALLOWED}/other?skip`)).toBe("404  ");
   });
 
   it("fails requests no route answers like a network failure, and lists them", async () => {
@@ -62,7 +70,7 @@ describe("canned HTTP", () => {
 
   it("follows redirects between canned answers, checking each target against the manifest", async () => {
     http.clearRequests();
-    expect(await run("http.get", `${ALLOWED}/moved`)).toBe("200 text/plain; charset=utf-8 hello again");
+    expect(await run("http.get", `${ALLOWED}/moved`)).toBe("200 text/plain; charset=utf-8 hello");
     expect(http.requests.map((r) => r.url.pathname)).toEqual(["/allowed/moved", "/allowed/hello"]);
     // A target the manifest does not allow stops the chain: the plugin gets the 3xx itself.
     expect(await run("http.get", `${ALLOWED}/away`)).toBe("301  ");
