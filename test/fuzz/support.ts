@@ -47,6 +47,16 @@ export async function callsFinishWithin(module: URL, name: string, calls: readon
   }
 }
 
+const PIECES = ["a", "Z", "0", "9", " ", "-", "_", ".", "/", ":", "*", "=", "\"", "'", "\\", "{", "}", "[", "]", ",", "\n", "\r\n", "\t", "\u0000", "é", "€", "😀", "\ud800", "\u200b", "%00", "..", "@every", "json"];
+
+/**
+ * Text from short pieces chosen to be awkward (quotes, separators, line breaks, NUL, non-ASCII, a
+ * lone surrogate): far cheaper to draw than `fc.string`, which matters at hundreds of runs.
+ */
+export function awkwardText(maxPieces = 12): fc.Arbitrary<string> {
+  return fc.array(fc.constantFrom(...PIECES), { maxLength: maxPieces }).map((pieces) => pieces.join(""));
+}
+
 /** A built module of a workspace library, e.g. `libs/host/dist/index.js`. */
 export function libraryEntry(lib: string, module = "index.js"): URL {
   return new URL(`../../libs/${lib}/dist/${module}`, import.meta.url);

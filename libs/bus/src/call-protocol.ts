@@ -32,6 +32,9 @@ export const CallHeader = {
 export const CallContentType = { Protobuf: "application/protobuf", Json: "application/json" } as const;
 export type CallContentType = (typeof CallContentType)[keyof typeof CallContentType];
 
+/** The last epoch millisecond a JavaScript Date can hold. */
+const MAX_DATE_MS = 8.64e15;
+
 /** Header values must stay on one line; long texts are cut to keep messages small. */
 const MAX_ERROR_MESSAGE_CHARS = 2048;
 
@@ -78,8 +81,9 @@ export function encodeCallRequest(
 export function decodeCallRequest(message: WireMessage, input: DescMessage): CallRequest {
   const contentType = parseContentType(message.headers[CallHeader.ContentType]);
   const deadline = message.headers[CallHeader.Deadline];
-  if (deadline !== undefined && !/^\d{1,16}$/.test(deadline)) {
-    throw new CallError("bad_request", `${CallHeader.Deadline} must be epoch milliseconds, got "${deadline}"`);
+  // Beyond the last instant a Date holds, a deadline would break whatever formats or compares it.
+  if (deadline !== undefined && !(/^\d{1,16}$/.test(deadline) && Number(deadline) <= MAX_DATE_MS)) {
+    throw new CallError("bad_request", `${CallHeader.Deadline} must be epoch milliseconds, got "${deadline.slice(0, 64)}"`);
   }
   const traceparent = message.headers[CallHeader.Traceparent];
   const caller = message.headers[CallHeader.Caller];
@@ -137,7 +141,7 @@ function parseContentType(value: string | undefined): CallContentType {
   if (mediaType === CallContentType.Protobuf || mediaType === CallContentType.Json) return mediaType;
   throw new CallError(
     "bad_request",
-    `unsupported ${CallHeader.ContentType} "${value}": use ${CallContentType.Protobuf} or ${CallContentType.Json}`,
+    `unsupported ${CallHeader.ContentType} "${value.slice(0, 64)}": use ${CallContentType.Protobuf} or ${CallContentType.Json}`,
   );
 }
 
