@@ -2,6 +2,7 @@
 // errors each command answers, the registry's own checks of an upload, and rollback of an update
 // the cluster cannot load. test/cluster/hot-install.test.ts covers the successful round trip.
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
@@ -9,12 +10,12 @@ import { callPlugin, connectNatsBus, decodeCallReply, subjects, type Bus } from 
 import { parseConfig } from "@tonearm/config";
 import { bus as busProto } from "@tonearm/proto";
 import { packageUploadStore } from "@tonearm/registry";
-import { natsUrl, redisUrl, testNamespace } from "@tonearm/test-harness";
+import { fixturePaths, natsUrl, redisUrl, testNamespace } from "@tonearm/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTonearm, type RunningTonearm } from "../dist/index.js";
 import { RegistryClient } from "../dist/plugin-cluster.js";
 import { runPluginInstall, runPluginRefresh, runPluginRemove, runPluginUpdate, type PluginCommandOptions } from "../dist/plugin-commands.js";
-import { capture, fixturePackage, removeScratch, scratchFolder, writePackage } from "./plugin-support.js";
+import { capture, fixturePackage, manifestJson, removeScratch, scratchFolder, writePackage, zipArchive } from "./plugin-support.js";
 
 const namespace = testNamespace("pc");
 let nats: string;
@@ -86,6 +87,18 @@ describe("install and update through the cluster", () => {
     expect((await readdir(folder)).filter((name) => name.startsWith("."))).toEqual([]);
     await expect.poll(() => mbid("steady"), { timeout: 10_000 }).toEqual({ mbid: "1234567890" });
   });
+
+  const goWasm = join(fixturePaths.plugin("go", "fake_artist_agent_go"), "plugin.wasm");
+  it.skipIf(!existsSync(goWasm))("installs a Go plugin's package, larger than one NATS message, through the object store", async () => {
+    const bytes = zipArchive([
+      { name: "manifest.json", data: manifestJson("go_agent", { capabilities: ["MetadataAgent"] }) },
+      { name: "plugin.wasm", data: await readFile(goWasm), method: "store" },
+    ]);
+    expect(bytes.length).toBeGreaterThan(1024 * 1024);
+    const file = await writePackage(work, "go_agent.ndp", bytes);
+    expect(await install(file)).toEqual({ code: 0, stdout: "Plugin 'go_agent' v1.0.0 installed successfully\n", stderr: "" });
+    await expect.poll(() => mbid("go_agent"), { timeout: 10_000 }).toEqual({ mbid: "1234567890" });
+  }, 60_000);
 
   it("has the registry check an upload itself: hostile content and a wrong SHA-256 are refused", async () => {
     const client = await RegistryClient.connect({ servers: nats, namespace, timeoutMs: 20_000 });
