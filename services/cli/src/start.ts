@@ -162,7 +162,7 @@ export async function startTonearm(config: TonearmConfig, options: StartOptions)
   }
 
   const scrobbleRoutes = httpScrobbleRoutes(bus);
-  stops.unshift(async () => scrobbleRoutes.close());
+  stops.unshift(() => Promise.resolve(scrobbleRoutes.close()));
   const server = await startMetricsServer(metrics, options.port, {
     readiness: () => (notReady.size > 0 ? [...notReady].join(", ") : undefined),
     routes: withStatus(statusRoutes, firstOf(scrobbleRoutes.routes, httpCallRoutes(bus, config.namespace))),

@@ -64,6 +64,7 @@ export const FIXTURE_IDS = [
   "fake_scrobbler",
   "host_probe",
   "multi_plugin",
+  "recording_scrobbler",
   "unauthorized_plugin",
 ];
 /** Fixtures whose manifest lists LifecycleManagement. */
