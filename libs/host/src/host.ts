@@ -31,7 +31,12 @@ export interface HostDependencies {
   readonly thread?: ThreadHostData;
   /** Main-side services, each a record of functions (see `createHttpFunctions`, ...). */
   readonly services?: readonly MainFunctions[];
+  /** Told of every main-side host call once it is answered (for metrics). */
+  readonly onHostCall?: HostCallObserver;
 }
+
+/** `outcome` is "ok" when the function answered, "error" when it failed (the plugin sees the error). */
+export type HostCallObserver = (pluginId: string, functionName: string, outcome: "ok" | "error") => void;
 
 const THREAD_HOST_MODULE = new URL("./thread-host.js", import.meta.url).href;
 
@@ -46,7 +51,17 @@ export function createHost(deps: HostDependencies): RuntimeHost {
       if (!fn) throw new Error(`host service for env.${call.name} is not available`);
       const plugin = deps.plugins.lookup(call.pluginId);
       if (!plugin) throw new Error(`plugin ${call.pluginId} is not loaded`);
-      return fn({ pluginId: call.pluginId, permissions: plugin.manifest.permissions, config: plugin.config, signal: call.signal }, call.request);
+      const answer = fn({ pluginId: call.pluginId, permissions: plugin.manifest.permissions, config: plugin.config, signal: call.signal }, call.request);
+      const observe = deps.onHostCall;
+      if (observe === undefined) return answer;
+      try {
+        const response = await answer;
+        observe(call.pluginId, call.name, "ok");
+        return response;
+      } catch (err) {
+        observe(call.pluginId, call.name, "error");
+        throw err;
+      }
     },
   };
 }

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import type { LookupFunction } from "node:net";
 import type { TonearmConfig } from "@tonearm/config";
 import type { RuntimeHost } from "@tonearm/runtime";
-import { createHost, type PluginDirectory } from "./host.js";
+import { createHost, type HostCallObserver, type PluginDirectory } from "./host.js";
 import { createCacheFunctions, type CacheStore } from "./main/cache/index.js";
 import { createHttpFunctions } from "./main/http/index.js";
 import { createSchedulerFunctions, type ScheduleStore } from "./main/scheduler/index.js";
@@ -45,10 +45,16 @@ export function hostSettings(config: TonearmConfig, onWarning: (message: string)
   };
 }
 
-export function createPluginHost(plugins: PluginDirectory, settings: HostSettings, drivers: HostDrivers): RuntimeHost {
+export function createPluginHost(
+  plugins: PluginDirectory,
+  settings: HostSettings,
+  drivers: HostDrivers,
+  onHostCall?: HostCallObserver,
+): RuntimeHost {
   const lookup = drivers.lookup ? { lookup: drivers.lookup } : {};
   return createHost({
     plugins,
+    ...(onHostCall ? { onHostCall } : {}),
     thread: { artwork: settings.artwork },
     services: [
       createHttpFunctions({ ...settings.http, ...lookup }),

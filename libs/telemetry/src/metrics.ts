@@ -21,7 +21,7 @@ export interface Metrics {
   readonly pluginCalls: Counter<"plugin" | "capability" | "method" | "code">;
   /** Time from accepting a plugin call to its answer, in seconds. */
   readonly pluginCallDuration: Histogram<"plugin" | "capability" | "method">;
-  /** Host functions called by plugins; `outcome` e.g. ok, error, denied. */
+  /** Host functions called by plugins and answered on the event loop; `outcome` ok or error. */
   readonly hostCalls: Counter<"plugin" | "function" | "outcome">;
   /** Worker threads running plugin code. */
   readonly runtimeThreads: Gauge;
@@ -74,7 +74,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     }),
     hostCalls: new Counter({
       name: `${prefix}host_calls_total`,
-      help: "Host functions called by plugins.",
+      help: "Host functions called by plugins (those answered on the event loop), by outcome.",
       labelNames: ["plugin", "function", "outcome"],
       registers,
     }),

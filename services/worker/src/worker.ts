@@ -201,7 +201,9 @@ class BusWorker implements Worker {
       };
       const runtime = Runtime.create({
         ...this.#options.runtimeOptions,
-        host: createPluginHost(directory, this.#options.hostSettings, this.#options.hostDrivers),
+        host: createPluginHost(directory, this.#options.hostSettings, this.#options.hostDrivers, (plugin, name, outcome) =>
+          metrics.hostCalls.inc({ plugin, function: name, outcome }),
+        ),
         onPluginLog: (pluginId, line) => this.#pluginLog(pluginId, line),
       });
       this.#runtime = runtime;

@@ -102,6 +102,21 @@ describe("the call protocol", () => {
     expect(requests.find((v) => v.labels.subject_kind === "call" && v.labels.outcome === "ok")?.value).toBe(2);
   });
 
+  it("counts the host functions a plugin calls", async () => {
+    const metrics = createMetrics();
+    await publisher.fixture("plugins", "host_probe");
+    await startTestWorker(bus, { metrics });
+    const probe = (name: string, id: string, mbid: string) =>
+      callPlugin(bus, "calls", { plugin: "host_probe", capability: "MetadataAgent", method: "GetArtistBiography", json: { name, id, mbid } });
+    expect(await probe("cache.set.string", "k", "v")).toEqual({ biography: "ok" });
+    expect(await probe("cache.get.string", "k", "")).toEqual({ biography: "v" });
+    const counted = (await metrics.hostCalls.get()).values.filter((v) => v.labels.plugin === "host_probe" && v.labels.outcome === "ok");
+    expect(counted.map((v) => [v.labels.function, v.value]).sort()).toEqual([
+      ["get_string", 1],
+      ["set_string", 1],
+    ]);
+  });
+
   it("shows threads, loaded plugins and calls in flight as they are at the scrape", async () => {
     const metrics = createMetrics();
     await publisher.fixture("plugins", "fake_artist_agent");
