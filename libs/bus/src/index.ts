@@ -58,7 +58,7 @@ export {
   type WireMessage,
 } from "./call-protocol.js";
 export { DEFAULT_CALL_TIMEOUT_MS, callPlugin, type PluginCall } from "./call-client.js";
-export { PluginState, watchPluginCatalog, workerVerifySubject, type PluginCatalog, type PluginRecord } from "./plugin-catalog.js";
+export { PluginState, recordCapabilities, watchPluginCatalog, workerVerifySubject, type PluginCatalog, type PluginRecord } from "./plugin-catalog.js";
 export { createLease, type Lease, type LeaseOptions } from "./lease.js";
 export {
   DEFAULT_SCROBBLE_RETENTION_MS,

@@ -25,6 +25,16 @@ export type PluginRecord = busProto.PluginRecord;
 export const PluginState = busProto.PluginState;
 export type PluginState = busProto.PluginState;
 
+/** The capabilities a record's manifest lists; none when its manifest cannot be read. */
+export function recordCapabilities(record: Pick<PluginRecord, "manifestJson">): readonly string[] {
+  try {
+    const manifest = JSON.parse(record.manifestJson) as { capabilities?: unknown };
+    return Array.isArray(manifest.capabilities) ? manifest.capabilities.filter((c): c is string => typeof c === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
 export interface WorkerSubjects {
   /** Where the registry asks any worker to load a published plugin before anyone may call it. */
   readonly verify: string;

@@ -13,7 +13,7 @@ import { create, fromBinary, fromJsonString, toBinary, type MessageInitShape } f
 import { bus as busProto } from "@tonearm/proto";
 import { CallContentType, CallHeader } from "./call-protocol.js";
 import { BusError } from "./errors.js";
-import { PluginState, type PluginRecord } from "./plugin-catalog.js";
+import { PluginState, recordCapabilities, type PluginRecord } from "./plugin-catalog.js";
 import { ScrobbleKind, storageNames, subjects } from "./subjects.js";
 import type { Bus, Headers, PersistAck, StreamMessage } from "./types.js";
 
@@ -115,12 +115,7 @@ export function deadLetterHeaders(message: StreamMessage, plugin: string, reason
 
 /** Whether a record's manifest lists the Scrobbler capability. */
 export function isScrobbler(record: PluginRecord): boolean {
-  try {
-    const manifest = JSON.parse(record.manifestJson) as { capabilities?: unknown };
-    return Array.isArray(manifest.capabilities) && manifest.capabilities.includes("Scrobbler");
-  } catch {
-    return false;
-  }
+  return recordCapabilities(record).includes("Scrobbler");
 }
 
 export interface ScrobbleStatus {

@@ -140,6 +140,7 @@ export async function runStart(options: StartCommandOptions): Promise<void> {
       `Tonearm is running: ${effective.mode} mode (${where}), namespace "${effective.namespace}", roles ${[...running.roles].join(", ")}`,
       `Plugins folder: ${effective.plugins.folder}`,
       `Health ${base}/healthz · readiness ${base}/readyz · metrics ${base}/metrics`,
+      ...(running.roles.has("registry") ? [`Status page ${base}/status`] : []),
       `Call a plugin:`,
       `  npx tonearm call --url ${base} fake_artist_agent MetadataAgent/GetArtistMBID '{"id":"1","name":"The Beatles"}'`,
       `  curl -s -X POST ${base}/v1/call/fake_artist_agent/MetadataAgent/GetArtistMBID -d '{"id":"1","name":"The Beatles"}'`,

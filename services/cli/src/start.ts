@@ -5,7 +5,7 @@
  * over HTTP (`POST /v1/call/<plugin>/<Capability>/<Method>`); with the registry role, also the
  * status page (`/status`, `/status.json`).
  */
-import { PluginState, connectNatsBus, createMemoryBus, scrobbleStatus, type Bus } from "@tonearm/bus";
+import { PluginState, connectNatsBus, createMemoryBus, recordCapabilities, scrobbleStatus, type Bus } from "@tonearm/bus";
 import { pluginSecretsFor, toNatsOptions, toRedisOptions, toRuntimeOptions, type TonearmConfig } from "@tonearm/config";
 import { createBusGatewayClient, startGateway } from "@tonearm/gateway";
 import {
@@ -125,7 +125,10 @@ export async function startTonearm(config: TonearmConfig, options: StartOptions)
         bus,
         namespace: config.namespace,
         driver: drivers.schedules,
-        capabilities: (id) => pluginCapabilities(catalog.get(id)?.manifestJson),
+        capabilities: (id) => {
+          const record = catalog.get(id);
+          return record && recordCapabilities(record);
+        },
         logger: logger.child({ role: "scheduler" }),
         metrics,
       });
@@ -199,12 +202,4 @@ function firstOf(...routes: ExtraRoutes[]): ExtraRoutes {
   };
 }
 
-function pluginCapabilities(manifestJson: string | undefined): readonly string[] | undefined {
-  if (manifestJson === undefined) return undefined;
-  try {
-    const manifest = JSON.parse(manifestJson) as { capabilities?: unknown };
-    return Array.isArray(manifest.capabilities) ? (manifest.capabilities as string[]) : [];
-  } catch {
-    return [];
-  }
-}
+
