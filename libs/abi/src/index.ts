@@ -31,3 +31,4 @@ export {
   PLUGIN_NOT_IMPLEMENTED,
   isCallErrorCode,
 } from "./errors.js";
+export { goQuote, goQuoteBytes } from "./go-quote.js";

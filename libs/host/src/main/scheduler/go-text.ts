@@ -3,36 +3,13 @@
  * `time`'s own quoting, and `strconv.Atoi`'s errors.
  */
 
-// strconv.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space.
-const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
-const NAMED_ESCAPES: Readonly<Record<string, string>> = {
-  "\x07": "\\a",
-  "\b": "\\b",
-  "\f": "\\f",
-  "\n": "\\n",
-  "\r": "\\r",
-  "\t": "\\t",
-  "\v": "\\v",
-};
-const utf8 = new TextEncoder();
+import { goQuote } from "@tonearm/abi";
 
+const utf8 = new TextEncoder();
 const hex = (n: number, width: number): string => n.toString(16).padStart(width, "0");
 
 /** `strconv.Quote` (Go's `%q`). */
-export function quote(text: string): string {
-  let out = '"';
-  for (const ch of text) {
-    const cp = ch.codePointAt(0) ?? 0;
-    if (ch === '"' || ch === "\\") out += `\\${ch}`;
-    else if (cp >= 0xd800 && cp <= 0xdfff) out += "\ufffd"; // a lone surrogate is not UTF-8; Go sees U+FFFD
-    else if (PRINTABLE.test(ch)) out += ch;
-    else if (NAMED_ESCAPES[ch] !== undefined) out += NAMED_ESCAPES[ch];
-    else if (cp < 0x80) out += `\\x${hex(cp, 2)}`;
-    else if (cp < 0x10000) out += `\\u${hex(cp, 4)}`;
-    else out += `\\U${hex(cp, 8)}`;
-  }
-  return `${out}"`;
-}
+export const quote = goQuote;
 
 /** The `time` package's quoting in its errors: every byte of a control or non-ASCII character as `\xNN`. */
 export function quoteTime(text: string): string {

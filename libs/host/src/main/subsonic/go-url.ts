@@ -7,6 +7,7 @@
  * byte strings: JavaScript strings whose every code unit is one byte (0–255). `toByteString` and
  * `fromByteString` convert at the edges.
  */
+import { goQuoteBytes as quoteBytes } from "@tonearm/abi";
 
 export const toByteString = (text: string): string => Buffer.from(text, "utf8").toString("latin1");
 export const fromByteString = (bytes: string): string => Buffer.from(bytes, "latin1").toString("utf8");
@@ -208,56 +209,4 @@ export function pathBase(path: string): string {
   const trimmed = path.replace(/\/+$/, "");
   if (trimmed === "") return "/";
   return trimmed.slice(trimmed.lastIndexOf("/") + 1);
-}
-
-// strconv.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space.
-const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
-const NAMED_ESCAPES: Readonly<Record<string, string>> = {
-  "\x07": "\\a",
-  "\b": "\\b",
-  "\f": "\\f",
-  "\n": "\\n",
-  "\r": "\\r",
-  "\t": "\\t",
-  "\v": "\\v",
-};
-const hex2 = (n: number): string => n.toString(16).padStart(2, "0");
-
-/** `strconv.Quote` of a byte string: runes of valid UTF-8 as Go prints them, any other byte as `\xNN`. */
-export function quoteBytes(bytes: string): string {
-  let out = '"';
-  for (let i = 0; i < bytes.length; ) {
-    const rune = decodeRune(bytes, i);
-    if (rune === undefined) {
-      out += `\\x${hex2(bytes.charCodeAt(i))}`;
-      i++;
-      continue;
-    }
-    const ch = String.fromCodePoint(rune.codePoint);
-    if (ch === '"' || ch === "\\") out += `\\${ch}`;
-    else if (PRINTABLE.test(ch)) out += ch;
-    else if (NAMED_ESCAPES[ch] !== undefined) out += NAMED_ESCAPES[ch];
-    else if (rune.codePoint < 0x80) out += `\\x${hex2(rune.codePoint)}`;
-    else if (rune.codePoint < 0x10000) out += `\\u${rune.codePoint.toString(16).padStart(4, "0")}`;
-    else out += `\\U${rune.codePoint.toString(16).padStart(8, "0")}`;
-    i += rune.width;
-  }
-  return `${out}"`;
-}
-
-/** The UTF-8 sequence at `i`, or undefined when the bytes there are not one (overlong, surrogate, cut short). */
-function decodeRune(bytes: string, i: number): { codePoint: number; width: number } | undefined {
-  const lead = bytes.charCodeAt(i);
-  if (lead < 0x80) return { codePoint: lead, width: 1 };
-  const width = lead >= 0xf0 && lead <= 0xf4 ? 4 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xc2 && lead <= 0xdf ? 2 : 0;
-  if (width === 0 || i + width > bytes.length) return undefined;
-  let codePoint = lead & (0xff >> (width + 1));
-  for (let k = 1; k < width; k++) {
-    const next = bytes.charCodeAt(i + k);
-    if ((next & 0xc0) !== 0x80) return undefined;
-    codePoint = (codePoint << 6) | (next & 0x3f);
-  }
-  const minimum = [0, 0, 0x80, 0x800, 0x10000][width] ?? 0;
-  if (codePoint < minimum || codePoint > 0x10ffff || (codePoint >= 0xd800 && codePoint <= 0xdfff)) return undefined;
-  return { codePoint, width };
 }
