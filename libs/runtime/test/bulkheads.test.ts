@@ -54,8 +54,10 @@ describe("a plugin whose calls never return", () => {
     await rt.load(await readFixture("plugins", "fake_artist_agent"));
     await rt.load(await readFixture("hostile", "infinite_loop"));
 
+    const LOOP_DEADLINE_MS = 4_000;
+    const deadline = Date.now() + LOOP_DEADLINE_MS;
     const flood = Array.from({ length: 40 }, () =>
-      track(invokeJson(rt, "infinite_loop", "MetadataAgent", "GetArtistMBID", { id: "1", name: "X" }, { timeoutMs: 2_500 })),
+      track(invokeJson(rt, "infinite_loop", "MetadataAgent", "GetArtistMBID", { id: "1", name: "X" }, { timeoutMs: LOOP_DEADLINE_MS })),
     );
     // 4 admitted + 3 waiting; the other 33 are refused without waiting for anything.
     const refused = await Promise.all(flood.slice(7).map((t) => t.outcome));
@@ -66,8 +68,11 @@ describe("a plugin whose calls never return", () => {
     // Both threads the pool started with loop; the healthy plugin gets a thread of its own.
     const healthy = await healthyRounds(rt, 10);
     expect(healthy).toEqual(Array.from({ length: 30 }, () => ({ mbid: "1234567890" })));
-    expect(flood.slice(0, 7).some((t) => t.settled)).toBe(false);
-    expect(rt.stats().plugins.infinite_loop?.threads).toBe(2);
+    // Still looping, unless a loaded machine took the healthy rounds past the looping calls' deadline.
+    if (Date.now() < deadline - 500) {
+      expect(flood.slice(0, 7).some((t) => t.settled)).toBe(false);
+      expect(rt.stats().plugins.infinite_loop?.threads).toBe(2);
+    }
 
     // At their deadline the looping calls time out (or give up waiting), and threads are replaced.
     const admitted = await Promise.all(flood.slice(0, 7).map((t) => t.outcome));
