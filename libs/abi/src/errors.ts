@@ -2,6 +2,8 @@
  * Error codes of a plugin call, shared by the runtime, the bus and the CLI. They travel as data
  * (a header, a field), never as parsed message text.
  */
+import { TonearmError } from "./tonearm-error.js";
+
 export const CallErrorCode = {
   NotFound: "not_found",
   NotImplemented: "not_implemented",
@@ -23,24 +25,13 @@ export function isCallErrorCode(code: string): code is CallErrorCode {
 export const PLUGIN_NOT_FOUND = "plugin:not_found";
 export const PLUGIN_NOT_IMPLEMENTED = "plugin:not_implemented";
 
-const isCallError = Symbol.for("tonearm.CallError");
-
-/**
- * A failed plugin call. `instanceof` works across realms (worker threads, vm contexts) because it
- * checks a registered symbol rather than the prototype chain.
- */
-export class CallError extends Error {
+/** A failed plugin call. */
+export class CallError extends TonearmError {
   readonly code: CallErrorCode;
 
   constructor(code: CallErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = "CallError";
     this.code = code;
-    Object.defineProperty(this, isCallError, { value: true });
-  }
-
-  static override [Symbol.hasInstance](value: unknown): value is CallError {
-    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[isCallError] === true;
   }
 
   /** Maps a plugin's returned error string: the two sentinels get their codes, anything else is a plugin error. */

@@ -32,3 +32,4 @@ export {
   isCallErrorCode,
 } from "./errors.js";
 export { goQuote, goQuoteBytes } from "./go-quote.js";
+export { TonearmError } from "./tonearm-error.js";

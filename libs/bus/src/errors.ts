@@ -2,6 +2,8 @@
  * Failures of the bus itself (not of a plugin call). Both transports raise the same codes for the
  * same situations, so callers branch on `code` and never on a driver's message text.
  */
+import { TonearmError } from "@tonearm/abi";
+
 export const BusErrorCode = {
   /** A request got no reply within its timeout. */
   Timeout: "timeout",
@@ -22,27 +24,16 @@ export const BusErrorCode = {
 } as const;
 export type BusErrorCode = (typeof BusErrorCode)[keyof typeof BusErrorCode];
 
-const isBusError = Symbol.for("tonearm.BusError");
-
-/**
- * An error of the bus. `instanceof` works across realms (worker threads, vm contexts) because it
- * checks a registered symbol rather than the prototype chain.
- */
-export class BusError extends Error {
+/** An error of the bus. */
+export class BusError extends TonearmError {
   readonly code: BusErrorCode;
   /** The subject, key or resource the failed operation named, when there is one. */
   readonly target: string | undefined;
 
   constructor(code: BusErrorCode, message: string, options?: ErrorOptions & { target?: string }) {
     super(message, options);
-    this.name = "BusError";
     this.code = code;
     this.target = options?.target;
-    Object.defineProperty(this, isBusError, { value: true });
-  }
-
-  static override [Symbol.hasInstance](value: unknown): value is BusError {
-    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[isBusError] === true;
   }
 
   /** True when `err` is a BusError with the given code. */

@@ -1,3 +1,5 @@
+import { TonearmError } from "@tonearm/abi";
+
 /** Why discovery could not use a folder entry (or the folder itself). */
 export const DiscoveryFailure = {
   /** The plugins folder could not be listed; reported as one result with id `""`. */
@@ -19,21 +21,13 @@ export const DiscoveryFailure = {
 } as const;
 export type DiscoveryFailure = (typeof DiscoveryFailure)[keyof typeof DiscoveryFailure];
 
-const isDiscoveryError = Symbol.for("tonearm.DiscoveryError");
-
 /** A folder entry that is not a loadable plugin. `message` is Navidrome's text for the same case. */
-export class DiscoveryError extends Error {
+export class DiscoveryError extends TonearmError {
   readonly code: DiscoveryFailure;
 
   constructor(code: DiscoveryFailure, message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = "DiscoveryError";
     this.code = code;
-    Object.defineProperty(this, isDiscoveryError, { value: true });
-  }
-
-  static override [Symbol.hasInstance](value: unknown): value is DiscoveryError {
-    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[isDiscoveryError] === true;
   }
 }
 
@@ -79,20 +73,12 @@ export const PackageFailure = {
 } as const;
 export type PackageFailure = (typeof PackageFailure)[keyof typeof PackageFailure];
 
-const isPackageError = Symbol.for("tonearm.PackageError");
-
 /** A refused package or plugins-folder change. `message` is Navidrome's text where it has one. */
-export class PackageError extends Error {
+export class PackageError extends TonearmError {
   readonly code: PackageFailure;
 
   constructor(code: PackageFailure, message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = "PackageError";
     this.code = code;
-    Object.defineProperty(this, isPackageError, { value: true });
-  }
-
-  static override [Symbol.hasInstance](value: unknown): value is PackageError {
-    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[isPackageError] === true;
   }
 }

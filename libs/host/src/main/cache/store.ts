@@ -3,6 +3,7 @@
  * that slides on every read, and an optional per-plugin quota. Drivers: `createMemoryCacheStore`
  * (embedded mode) and `createRedisCacheStore` (cluster mode); both pass one contract suite.
  */
+import { TonearmError } from "@tonearm/abi";
 
 /** A cached value keeps the type it was written with; a read of another type misses. */
 export type CacheValue =
@@ -89,26 +90,17 @@ export function compileQuota(quota: CacheQuota): CacheQuota {
   return { maxEntries: checkLimit("maxEntries", quota.maxEntries), maxBytes: checkLimit("maxBytes", quota.maxBytes) };
 }
 
-// `instanceof` through a registered symbol, so the check holds across worker threads and vm contexts.
-const isCacheQuotaExceededError = Symbol.for("tonearm.CacheQuotaExceededError");
-
 /** A write refused because the plugin would hold more than its quota allows. */
-export class CacheQuotaExceededError extends Error {
+export class CacheQuotaExceededError extends TonearmError {
   readonly pluginId: string;
   readonly limit: "entries" | "bytes";
   readonly max: number;
 
   constructor(pluginId: string, limit: "entries" | "bytes", max: number) {
     super(`cache quota exceeded for plugin ${pluginId}: ${max} ${limit}`);
-    this.name = "CacheQuotaExceededError";
     this.pluginId = pluginId;
     this.limit = limit;
     this.max = max;
-    Object.defineProperty(this, isCacheQuotaExceededError, { value: true });
-  }
-
-  static override [Symbol.hasInstance](value: unknown): value is CacheQuotaExceededError {
-    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[isCacheQuotaExceededError] === true;
   }
 }
 
