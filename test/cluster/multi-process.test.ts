@@ -1,64 +1,21 @@
 // A registry and two workers as separate OS processes on real NATS and Redis: calls are served by
 // both workers; a worker killed with SIGKILL mid-run makes no call hang, and the survivor goes on.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { CallError } from "@tonearm/abi";
 import { callPlugin, connectNatsBus, type Bus } from "@tonearm/bus";
-import { fixturePaths, freePort, natsUrl, redisUrl, testNamespace } from "@tonearm/test-harness";
+import { fixturePaths, killRoleProcesses, natsUrl, startRoleProcess, testNamespace, waitFor, type RoleProcess } from "@tonearm/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const BIN = fileURLToPath(new URL("../../services/cli/dist/main.js", import.meta.url));
 const namespace = testNamespace("mp");
-const processes: ChildProcess[] = [];
 let bus: Bus;
 
-interface Started {
-  readonly child: ChildProcess;
-  readonly port: number;
-  output: string;
-}
-
-async function start(role: string): Promise<Started> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [BIN, "start", "--role", role, "--port", String(port)], {
-    env: {
-      ...process.env,
-      TONEARM_CONFIG: "",
-      TONEARM_MODE: "cluster",
-      TONEARM_NAMESPACE: namespace,
-      TONEARM_NATS_SERVERS: await natsUrl(),
-      TONEARM_REDIS_URL: await redisUrl(),
-      TONEARM_PLUGINS_FOLDER: fixturePaths.folder("plugins"),
-      TONEARM_RUNTIME_THREADSMIN: "1",
-      TONEARM_LOG_LEVEL: "warn",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  processes.push(child);
-  const started: Started = { child, port, output: "" };
-  child.stdout?.on("data", (chunk: Buffer) => (started.output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (started.output += chunk.toString()));
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 30_000, () => `${role} not ready:\n${started.output}`);
-  return started;
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(what());
-}
+const start = (role: string) =>
+  startRoleProcess({ role, namespace, env: { TONEARM_PLUGINS_FOLDER: fixturePaths.folder("plugins") } });
 
 /** Calls of fake_artist_agent a worker served, from its /metrics. */
-async function served(worker: Started): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
-  return text
-    .split("\n")
-    .filter((line) => line.startsWith("tonearm_plugin_calls_total{") && line.includes('plugin="fake_artist_agent"'))
-    .reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
-}
+const served = (worker: RoleProcess) => worker.metric("tonearm_plugin_calls_total", 'plugin="fake_artist_agent"');
 
 const mbid = (timeoutMs = 5_000) =>
   callPlugin(bus, namespace, { plugin: "fake_artist_agent", capability: "MetadataAgent", method: "GetArtistMBID", json: { id: "1", name: "X" }, timeoutMs });
@@ -68,7 +25,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  for (const child of processes) if (child.exitCode === null) child.kill("SIGKILL");
+  killRoleProcesses();
   await bus?.close();
 });
 

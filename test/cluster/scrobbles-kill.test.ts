@@ -1,73 +1,40 @@
 // Scrobbles across processes on real NATS: a registry and two workers as OS processes, two
 // scrobbler plugins. The worker delivering the events is killed with SIGKILL mid-stream; every
 // event still reaches every plugin (after the survivor takes over and the server redelivers).
-import { spawn, type ChildProcess } from "node:child_process";
 import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { connectNatsBus, publishScrobble, type Bus } from "@tonearm/bus";
 import { bus as busProto } from "@tonearm/proto";
-import { ScrobbleRecorder, fixturePaths, freePort, natsUrl, redisUrl, testNamespace } from "@tonearm/test-harness";
+import {
+  ScrobbleRecorder,
+  fixturePaths,
+  killRoleProcesses,
+  natsUrl,
+  startRoleProcess,
+  testNamespace,
+  waitFor,
+  type RoleProcess,
+} from "@tonearm/test-harness";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const BIN = fileURLToPath(new URL("../../services/cli/dist/main.js", import.meta.url));
 const PLUGINS = ["scrobbler_x", "scrobbler_y"];
 const EVENTS = 300;
 const namespace = testNamespace("sk");
-const processes: ChildProcess[] = [];
 const recorder = new ScrobbleRecorder();
 let folder = "";
 let bus: Bus;
 
-interface Started {
-  readonly child: ChildProcess;
-  readonly port: number;
-  output: string;
-}
-
-async function start(role: string): Promise<Started> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [BIN, "start", "--role", role, "--port", String(port)], {
-    env: {
-      ...process.env,
-      TONEARM_CONFIG: join(folder, "tonearm.toml"),
-      TONEARM_MODE: "cluster",
-      TONEARM_NAMESPACE: namespace,
-      TONEARM_NATS_SERVERS: await natsUrl(),
-      TONEARM_REDIS_URL: await redisUrl(),
-      TONEARM_RUNTIME_THREADSMIN: "1",
-      // A short call deadline keeps the ack wait, and so the redelivery after the kill, short.
-      TONEARM_RUNTIME_CALLTIMEOUTMS: "3000",
-      TONEARM_LOG_LEVEL: "warn",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+const start = (role: string) =>
+  startRoleProcess({
+    role,
+    namespace,
+    // A short call deadline keeps the ack wait, and so the redelivery after the kill, short.
+    env: { TONEARM_CONFIG: join(folder, "tonearm.toml"), TONEARM_RUNTIME_CALLTIMEOUTMS: "3000" },
   });
-  processes.push(child);
-  const started: Started = { child, port, output: "" };
-  child.stdout?.on("data", (chunk: Buffer) => (started.output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (started.output += chunk.toString()));
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200, 30_000, () => `${role} not ready:\n${started.output}`);
-  return started;
-}
-
-async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs: number, what: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(what());
-}
 
 /** Scrobbles a worker delivered, from its /metrics. */
-async function delivered(worker: Started): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
-  return text
-    .split("\n")
-    .filter((line) => line.startsWith("tonearm_scrobble_events_total{") && line.includes('outcome="delivered"'))
-    .reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
-}
+const delivered = (worker: RoleProcess) => worker.metric("tonearm_scrobble_events_total", 'outcome="delivered"');
 
 beforeAll(async () => {
   await recorder.start();
@@ -82,7 +49,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  for (const child of processes) if (child.exitCode === null) child.kill("SIGKILL");
+  killRoleProcesses();
   await bus?.close();
   await recorder.stop();
   if (folder) await rm(folder, { recursive: true, force: true });

@@ -12,3 +12,4 @@ export {
   type StartRedisOptions,
 } from "./services.js";
 export { ScrobbleRecorder, type ReceivedScrobble } from "./scrobble-recorder.js";
+export { killRoleProcesses, startRoleProcess, waitFor, type RoleProcess, type RoleProcessOptions } from "./role-process.js";
