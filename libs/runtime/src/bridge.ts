@@ -1,11 +1,14 @@
 /**
  * The synchronous host-call bridge. Host imports are synchronous to the guest, but the host's I/O
  * lives on the process's event loop. A thread posts the request on a dedicated port and blocks in
- * `Atomics.wait`; the main thread answers on the same port, then flips a flag in shared memory and
- * wakes it; the thread takes the answer with `receiveMessageOnPort`, which needs no event loop.
+ * `Atomics.wait`; the main thread writes the answer into memory shared with that thread, then
+ * flips a flag there and wakes it. An answer too large for the shared area, or a failure, goes on
+ * the port instead, and the thread takes it with `receiveMessageOnPort`, which needs no event
+ * loop. The shared area spares a message per host call: its serialisation, and a wake-up of the
+ * thread's event loop for a port nobody listens on.
  */
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
-import { transferable } from "./transfer.js";
+import { movable, transferable } from "./transfer.js";
 
 export interface HostRequest {
   /** The runtime's id of the plugin call this host call belongs to. */
@@ -18,19 +21,28 @@ export interface HostRequest {
 
 export type HostReply = { readonly ok: true; readonly response: Uint8Array } | { readonly ok: false; readonly message: string };
 
+/** Values of the state word: waiting, answered on the port, answered in the shared area. */
 const IDLE = 0;
 const ANSWERED = 1;
+const ANSWERED_SHARED = 2;
+
+/** Shared area: the state word, the answer's length, then its bytes. */
+const STATE = 0;
+const LENGTH = 1;
+const HEADER_BYTES = 8;
+/** Answers up to this size (most are a few hundred bytes) skip the port. */
+export const SHARED_ANSWER_BYTES = 64 * 1024;
 
 /** The two ends of one thread's bridge; `thread` is transferred to the worker at start-up. */
 export interface BridgeChannel {
-  readonly main: { readonly port: MessagePort; readonly flag: Int32Array };
-  readonly thread: { readonly port: MessagePort; readonly flag: SharedArrayBuffer };
+  readonly main: { readonly port: MessagePort; readonly shared: SharedArrayBuffer };
+  readonly thread: { readonly port: MessagePort; readonly shared: SharedArrayBuffer };
 }
 
 export function createBridgeChannel(): BridgeChannel {
   const { port1, port2 } = new MessageChannel();
-  const flag = new SharedArrayBuffer(4);
-  return { main: { port: port1, flag: new Int32Array(flag) }, thread: { port: port2, flag } };
+  const shared = new SharedArrayBuffer(HEADER_BYTES + SHARED_ANSWER_BYTES);
+  return { main: { port: port1, shared }, thread: { port: port2, shared } };
 }
 
 export class BridgeUnavailableError extends Error {
@@ -43,17 +55,21 @@ export class BridgeUnavailableError extends Error {
 /** Thread side: blocks the calling thread until the main thread has answered. */
 export class BridgeClient {
   readonly #port: MessagePort;
-  readonly #flag: Int32Array;
+  readonly #words: Int32Array;
+  readonly #bytes: Uint8Array;
 
-  constructor(port: MessagePort, flag: SharedArrayBuffer) {
+  constructor(port: MessagePort, shared: SharedArrayBuffer) {
     this.#port = port;
-    this.#flag = new Int32Array(flag);
+    this.#words = new Int32Array(shared, 0, 2);
+    this.#bytes = new Uint8Array(shared, HEADER_BYTES);
   }
 
   call(req: HostRequest): Uint8Array {
-    Atomics.store(this.#flag, 0, IDLE);
-    this.#port.postMessage(req);
-    Atomics.wait(this.#flag, 0, IDLE);
+    Atomics.store(this.#words, STATE, IDLE);
+    // The request bytes were copied out of guest memory for this call alone: moved, not cloned.
+    this.#port.postMessage(req, transferable(req.request));
+    Atomics.wait(this.#words, STATE, IDLE);
+    if (Atomics.load(this.#words, STATE) === ANSWERED_SHARED) return this.#bytes.slice(0, Atomics.load(this.#words, LENGTH));
     const received = receiveMessageOnPort(this.#port);
     if (!received) throw new BridgeUnavailableError("host call bridge woke without an answer");
     const reply: HostReply = received.message as HostReply;
@@ -78,11 +94,24 @@ export function serveBridge(
   channel: BridgeChannel["main"],
   handle: (req: HostRequest) => Promise<HostReply>,
 ): void {
+  const words = new Int32Array(channel.shared, 0, 2);
+  const bytes = new Uint8Array(channel.shared, HEADER_BYTES);
   channel.port.on("message", (req: HostRequest) => {
     void handle(req).then((reply) => {
-      channel.port.postMessage(reply, reply.ok ? transferable(reply.response) : []);
-      Atomics.store(channel.flag, 0, ANSWERED);
-      Atomics.notify(channel.flag, 0);
+      let state = ANSWERED;
+      if (reply.ok && reply.response.byteLength <= bytes.byteLength) {
+        // The thread is blocked until the state word changes, so nothing else uses the area now.
+        bytes.set(reply.response);
+        Atomics.store(words, LENGTH, reply.response.byteLength);
+        state = ANSWERED_SHARED;
+      } else if (reply.ok) {
+        const response = movable(reply.response);
+        channel.port.postMessage({ ok: true, response: response.bytes } satisfies HostReply, response.transfer);
+      } else {
+        channel.port.postMessage(reply);
+      }
+      Atomics.store(words, STATE, state);
+      Atomics.notify(words, STATE);
     });
   });
 }

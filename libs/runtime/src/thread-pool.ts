@@ -14,6 +14,7 @@ import { CallError, CallErrorCode, type Capability } from "@tonearm/abi";
 import { Worker, type MessagePort } from "node:worker_threads";
 import { createBridgeChannel, serveBridge, type HostRequest, type HostReply } from "./bridge.js";
 import type { FromThread, ThreadInit, ThreadLimits, ThreadPlugin, ToThread } from "./thread-protocol.js";
+import { ownedCopy } from "./transfer.js";
 
 export interface HostCall extends HostRequest {
   /** Aborted when the plugin call the host call belongs to times out or is cancelled. */
@@ -50,7 +51,8 @@ interface PendingTask extends ThreadTask {
   readonly id: number;
   readonly resolve: (bytes: Uint8Array) => void;
   readonly reject: (err: Error) => void;
-  readonly controller: AbortController;
+  /** Aborts the task's host calls; made by the first host call, as most calls make none. */
+  controller?: AbortController;
   timer?: NodeJS.Timeout;
   thread?: PoolThread;
   settled: boolean;
@@ -109,7 +111,7 @@ export class ThreadPool {
   run(task: ThreadTask): Promise<Uint8Array> {
     if (this.#closed) return Promise.reject(new CallError(CallErrorCode.Unavailable, "runtime is closed"));
     return new Promise((resolve, reject) => {
-      const pending: PendingTask = { ...task, id: this.#nextId++, resolve, reject, controller: new AbortController(), settled: false };
+      const pending: PendingTask = { ...task, id: this.#nextId++, resolve, reject, settled: false };
       const remaining = task.deadline - Date.now();
       if (remaining <= 0) {
         reject(new CallError(CallErrorCode.Timeout, "call deadline exceeded before it started"));
@@ -144,7 +146,7 @@ export class ThreadPool {
     const channel = createBridgeChannel();
     const init: ThreadInit = {
       bridgePort: channel.thread.port,
-      bridgeFlag: channel.thread.flag,
+      bridgeShared: channel.thread.shared,
       limits: this.#options.limits,
       ...(this.#options.threadHost ? { threadHost: this.#options.threadHost } : {}),
     };
@@ -163,7 +165,8 @@ export class ThreadPool {
 
   async #hostCall(thread: PoolThread, req: HostRequest): Promise<HostReply> {
     const task = thread.running;
-    const signal = task?.controller.signal ?? AbortSignal.abort();
+    // A task already settled (cancelled while running) has its host calls aborted at once.
+    const signal = task === undefined || task.settled ? AbortSignal.abort() : (task.controller ??= new AbortController()).signal;
     thread.inHostCall = true;
     this.#pump();
     try {
@@ -270,11 +273,13 @@ export class ThreadPool {
     const plugin = thread.loaded.has(key) ? undefined : task.plugin;
     thread.loaded.add(key);
     thread.lastUsed.set(key, Date.now());
-    const msg: ToThread =
-      task.work.type === "call"
-        ? { type: "call", id: task.id, key, ...(plugin ? { plugin } : {}), capability: task.work.capability, exportName: task.work.exportName, request: task.work.request }
-        : { type: "warm", id: task.id, key, ...(plugin ? { plugin } : {}) };
-    this.#post(thread, msg);
+    if (task.work.type === "call") {
+      const request = ownedCopy(task.work.request);
+      const msg: ToThread = { type: "call", id: task.id, key, ...(plugin ? { plugin } : {}), capability: task.work.capability, exportName: task.work.exportName, request: request.bytes };
+      this.#post(thread, msg, request.transfer);
+    } else {
+      this.#post(thread, { type: "warm", id: task.id, key, ...(plugin ? { plugin } : {}) });
+    }
   }
 
   /** Sets or clears the task a thread runs, keeping the per-plugin thread counts. */
@@ -291,8 +296,8 @@ export class ThreadPool {
     thread.running = task;
   }
 
-  #post(thread: PoolThread, msg: ToThread): void {
-    thread.worker.postMessage(msg);
+  #post(thread: PoolThread, msg: ToThread, transfer: ArrayBuffer[] = []): void {
+    thread.worker.postMessage(msg, transfer);
   }
 
   #expire(task: PendingTask): void {
@@ -324,7 +329,7 @@ export class ThreadPool {
     task.settled = true;
     clearTimeout(task.timer);
     if (err) {
-      task.controller.abort(err);
+      task.controller?.abort(err);
       task.reject(err);
     } else task.resolve(bytes ?? new Uint8Array(0));
   }

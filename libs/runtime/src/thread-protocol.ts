@@ -24,7 +24,8 @@ export interface ThreadLimits {
 
 export interface ThreadInit {
   readonly bridgePort: MessagePort;
-  readonly bridgeFlag: SharedArrayBuffer;
+  /** The bridge's state word and answer area (bridge.ts). */
+  readonly bridgeShared: SharedArrayBuffer;
   readonly limits: ThreadLimits;
   /** Optional module answering some `env` imports inside the thread (see `ThreadHostModule`). */
   readonly threadHost?: { readonly specifier: string; readonly data: unknown };

@@ -13,7 +13,7 @@ import { transferable } from "./transfer.js";
 
 const init = workerData as ThreadInit;
 const port = parentPort!;
-const bridge = new BridgeClient(init.bridgePort, init.bridgeFlag);
+const bridge = new BridgeClient(init.bridgePort, init.bridgeShared);
 const threadHost: ThreadHost | undefined = init.threadHost
   ? await ((await import(init.threadHost.specifier)) as { default: ThreadHostFactory }).default(init.threadHost.data)
   : undefined;
