@@ -144,9 +144,32 @@ export interface PluginCallRecord {
   readonly code?: string;
 }
 
+/** The label objects of one plugin method's series, and of its calls by code. */
+interface CallSeries {
+  readonly labels: Readonly<Record<"plugin" | "capability" | "method", string>>;
+  readonly byCode: Map<string, Readonly<Record<"plugin" | "capability" | "method" | "code", string>>>;
+}
+
+/**
+ * Label objects made once per plugin method and code: every call records two series, and building
+ * their labels anew each time cost more than prom-client's update. The sets are as small as the
+ * series themselves.
+ */
+const callSeries = new WeakMap<Metrics, Map<string, CallSeries>>();
+
 /** Counts a finished call and records its duration. */
 export function recordPluginCall(metrics: Metrics, call: PluginCallRecord): void {
-  const labels = { plugin: call.pluginId, capability: call.capability, method: call.method };
-  metrics.pluginCalls.inc({ ...labels, code: call.code ?? CALL_OK });
-  metrics.pluginCallDuration.observe(labels, call.durationMs / 1000);
+  let ofMetrics = callSeries.get(metrics);
+  if (ofMetrics === undefined) callSeries.set(metrics, (ofMetrics = new Map<string, CallSeries>()));
+  const key = `${call.pluginId}\u0000${call.capability}\u0000${call.method}`;
+  let series = ofMetrics.get(key);
+  if (series === undefined) {
+    series = { labels: { plugin: call.pluginId, capability: call.capability, method: call.method }, byCode: new Map() };
+    ofMetrics.set(key, series);
+  }
+  const code = call.code ?? CALL_OK;
+  let counted = series.byCode.get(code);
+  if (counted === undefined) series.byCode.set(code, (counted = { ...series.labels, code }));
+  metrics.pluginCalls.inc(counted);
+  metrics.pluginCallDuration.observe(series.labels, call.durationMs / 1000);
 }
