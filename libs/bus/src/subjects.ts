@@ -23,6 +23,8 @@ const SUBJECT_ROOT = "tonearm";
 // Left as they are; everything else (`.`, space, `*`, `>`, `=`, non-ASCII…) becomes `=XX` per UTF-8
 // byte. The result is a valid subject token, KV key, and consumer name.
 const PLAIN = /^[A-Za-z0-9_-]$/;
+/** A value made of plain characters only is its own token: the common case, answered without a loop. */
+const PLAIN_TOKEN = /^[A-Za-z0-9_-]+$/;
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -32,6 +34,7 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
  */
 export function encodeToken(value: string): string {
   if (value === "") throw new BusError("invalid_argument", "an empty name cannot be a subject token");
+  if (PLAIN_TOKEN.test(value)) return value;
   let out = "";
   for (const char of value) {
     if (PLAIN.test(char)) {
@@ -45,6 +48,7 @@ export function encodeToken(value: string): string {
 
 /** Reverses `encodeToken`; throws `invalid_argument` on text it could not have produced. */
 export function decodeToken(token: string): string {
+  if (PLAIN_TOKEN.test(token)) return token;
   const bytes: number[] = [];
   for (let i = 0; i < token.length; i++) {
     const char = token[i] as string;

@@ -59,7 +59,8 @@ export class PluginCalls {
     try {
       const what = (): string => `plugin ${id} could run ${method.capability}.${method.method}`;
       timeLeft(deadlineMs, this.#runtime.options.callTimeoutMs, what);
-      await beforeDeadline(this.#versions.prepare(target), deadlineMs, () => `plugin ${id} finished loading`);
+      // Nearly every call finds its version served: no deadline timer then.
+      if (!this.#versions.servesNow(target)) await beforeDeadline(this.#versions.prepare(target), deadlineMs, () => `plugin ${id} finished loading`);
       const timeoutMs = timeLeft(deadlineMs, this.#runtime.options.callTimeoutMs, what);
       const input = method.capability === "LifecycleManagement" && method.method === "OnInit" ? this.#openInitRequest(id, request) : request;
       return await this.#runtime.call(id, method.capability, method.method, input, { timeoutMs });

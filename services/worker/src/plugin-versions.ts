@@ -76,15 +76,22 @@ export class PluginVersions {
    * served keeps serving while the target version loads in the background.
    */
   async prepare(target: CallTarget): Promise<void> {
+    if (!this.servesNow(target)) await this.#request(target.record, true);
+  }
+
+  /**
+   * Whether the runtime serves a version `target` accepts now, with nothing to wait for (the
+   * first part of `prepare`, for callers that skip waiting when nothing needs loading).
+   */
+  servesNow(target: CallTarget): boolean {
     const { record } = target;
     const current = this.#loaded.get(record.id);
-    if (current !== undefined && sameVersion(current.record, record)) return;
-    if (current !== undefined && !target.exact) {
-      const acceptable = target.alsoAcceptable !== undefined && sameVersion(current.record, target.alsoAcceptable);
-      if (!acceptable) this.loadInBackground(record);
-      return;
-    }
-    await this.#request(record, true);
+    if (current === undefined) return false;
+    if (sameVersion(current.record, record)) return true;
+    if (target.exact) return false;
+    const acceptable = target.alsoAcceptable !== undefined && sameVersion(current.record, target.alsoAcceptable);
+    if (!acceptable) this.loadInBackground(record);
+    return true;
   }
 
   /** Starts loading `record`'s version unless it is served, loading, or known not to load. */
