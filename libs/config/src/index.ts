@@ -3,7 +3,7 @@
  * own sections) overridden by TONEARM_<SECTION>_<KEY> environment variables, validated against
  * `schema/config.schema.json`.
  */
-export type { Mode, NatsSettings, RedisSettings, RuntimeSettings, ScrobbleSettings, TonearmConfig } from "./types.js";
+export type { LogFormat, Mode, NatsSettings, RedisSettings, RuntimeSettings, ScrobbleSettings, TonearmConfig } from "./types.js";
 export {
   CONFIG_FILE_VARIABLE,
   DEFAULT_CONFIG_FILE,

@@ -12,7 +12,7 @@ import { ConfigError, ENVIRONMENT_SOURCE } from "./errors.js";
 import { canonicalizeKeys, isTable, type Table } from "./keys.js";
 import { pluginSettingText } from "./plugin-values.js";
 import { configSchema, configValidator, deepFreeze } from "./schema.js";
-import type { Mode, NatsSettings, RedisSettings, RuntimeSettings, ScrobbleSettings, TonearmConfig } from "./types.js";
+import type { LogFormat, Mode, NatsSettings, RedisSettings, RuntimeSettings, ScrobbleSettings, TonearmConfig } from "./types.js";
 import { describeViolations, type Violation } from "./violations.js";
 
 /** Read from the working folder when no file is named (by option or TONEARM_CONFIG). */
@@ -107,7 +107,7 @@ interface ValidDocument {
   cache: { maxEntries?: number; maxBytes?: number };
   artwork: { secret: string };
   subsonic: { url?: string; username?: string; password?: string };
-  log: { level: string };
+  log: { level: string; format: LogFormat };
   metrics: { port?: number };
   security: { clusterKey: string };
 }
@@ -173,7 +173,7 @@ function toConfig(doc: ValidDocument, context: BuildContext, overrides: readonly
     http: { ...doc.http },
     scrobbles: scrobbleSettings(doc.scrobbles),
     cache: { ...doc.cache },
-    log: { level: doc.log.level },
+    log: { level: doc.log.level, format: doc.log.format },
     metrics: { ...doc.metrics },
     security: { clusterKey: doc.security.clusterKey.trim() },
   };

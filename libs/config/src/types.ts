@@ -1,6 +1,9 @@
 /** Where Tonearm runs its services: all in one process, or spread over NATS and Redis. */
 export type Mode = "embedded" | "cluster";
 
+/** `[log] format`. */
+export type LogFormat = "json" | "pretty";
+
 /**
  * Limits of the plugin runtime, as written under [runtime]. A field left unset takes the runtime's
  * own default; `toRuntimeOptions` turns these into the runtime's options.
@@ -127,7 +130,11 @@ export interface TonearmConfig {
   /** Per-plugin cache quota; a missing field means no limit. */
   readonly cache: { maxEntries?: number; maxBytes?: number };
   /** @default { level: "info" } */
-  readonly log: { level: string };
+  readonly log: {
+    readonly level: string;
+    /** How lines are written: JSON objects for collectors, or coloured text for a terminal. */
+    readonly format: LogFormat;
+  };
   /** Port of the Prometheus endpoint; no metrics server when unset. */
   readonly metrics: { port?: number };
   readonly security: {

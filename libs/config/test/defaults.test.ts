@@ -31,7 +31,7 @@ describe("defaults", () => {
       http: { timeoutMs: 10_000, maxResponseBytes: 10 * 1024 * 1024 },
       scrobbles: { retentionMs: 7 * 24 * 3600_000, maxDeliveries: 10, retryInitialMs: 5_000, retryMaxMs: 240_000, maxInFlight: 1_000 },
       cache: {},
-      log: { level: "info" },
+      log: { level: "info", format: "json" },
       metrics: {},
       security: { clusterKey: "" },
     });

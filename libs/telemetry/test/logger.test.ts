@@ -48,6 +48,32 @@ describe("createLogger", () => {
   });
 });
 
+describe("the pretty format", () => {
+  /** Collects the text lines a logger writes. */
+  function text(): DestinationStream & { lines: string[] } {
+    const lines: string[] = [];
+    return { lines, write: (message: string) => void lines.push(...message.split("\n").filter((l) => l !== "")) };
+  }
+
+  it("writes one readable line per entry: time, level, name, message and the fields", () => {
+    const out = text();
+    const logger = createLogger({ destination: out, name: "tonearm", format: "pretty" });
+    logger.child({ role: "worker" }).warn({ plugin: "lastfm", calls: 3 }, "plugin slow");
+    expect(out.lines).toHaveLength(1);
+    expect(out.lines[0]).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] WARN \(tonearm\): plugin slow \{"role":"worker","plugin":"lastfm","calls":3\}$/);
+  });
+
+  it("keeps the level and secret rules of the JSON format", () => {
+    createPluginSecrets({ clusterKey: randomBytes(32).toString("base64") }).seal("lb", { token: "LB-5e4d3c2b" });
+    const out = text();
+    const logger = createLogger({ destination: out, level: "info", format: "pretty" });
+    logger.debug("hidden");
+    logger.info({ password: "p4ssw0rd!" }, "posting with LB-5e4d3c2b");
+    expect(out.lines).toHaveLength(1);
+    expect(out.lines[0]).toContain('posting with [redacted] {"password":"[redacted]"}');
+  });
+});
+
 describe("pluginLogger", () => {
   it("tags every line with the plugin id and keeps the parent's settings", () => {
     const out = capture();

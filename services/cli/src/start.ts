@@ -88,7 +88,7 @@ export interface RunningTonearm {
 }
 
 export async function startTonearm(config: TonearmConfig, options: StartOptions): Promise<RunningTonearm> {
-  const logger = createLogger({ level: config.log.level, name: "tonearm" });
+  const logger = createLogger({ level: config.log.level, format: config.log.format, name: "tonearm" });
   const metrics = createMetrics();
   const drivers = await openDrivers(config, logger);
   const { bus } = drivers;

@@ -31,7 +31,7 @@ export async function startRegistry(options: StartRegistryOptions): Promise<Regi
     autoReload: config.plugins.autoReload,
     debounceMs: config.plugins.reloadDebounceMs,
     ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
-    logger: options.logger ?? createLogger({ name: "registry", level: config.log.level }),
+    logger: options.logger ?? createLogger({ name: "registry", level: config.log.level, format: config.log.format }),
   });
   await registry.start();
   return registry;
