@@ -24,6 +24,7 @@ import { Redis } from "ioredis";
 import { WebSocketServer } from "ws";
 import { Cluster, waitFor } from "../lib/cluster.mjs";
 import { installPlugin, pluginSource, tempFolder, writeConfig } from "../lib/fixtures.mjs";
+import { median } from "../stats.mjs";
 import { CALL_TIMEOUT_MS, Counts, OPERATIONS, ScrobbleLedger, callOnce, runCallLoops, runScrobbles } from "./load.mjs";
 import { ProcessSlot } from "./processes.mjs";
 import { markdownSummary } from "./summary.mjs";
@@ -44,6 +45,7 @@ const KILL_WINDOW_MS = RESTART_AFTER_MS + CALL_TIMEOUT_MS + 12_000;
  * worker's plugins (10 s) plus the ack wait before redelivery (call deadline + 5 s), twice over.
  */
 const LATE_AFTER_MS = 60_000;
+const RSS_EVERY_MS = 5_000;
 /** RSS is flat when the end figure is within this of the after-warm-up one. */
 const FLAT_BOUND = { mb: 24, ratio: 0.2 };
 
@@ -134,6 +136,8 @@ try {
   const timers = [
     options.killEveryMs > 0 && setInterval(() => void killRound(loadElapsed()).catch((err) => log(`kill round failed: ${err.message}`)), options.killEveryMs),
     setInterval(() => void report(loadElapsed()).catch((err) => log(`report failed: ${err.message}`)), options.reportEveryMs),
+    // Between reports too, so the medians of the RSS trends have enough samples.
+    setInterval(() => void sampleRss(loadElapsed()).catch(() => {}), RSS_EVERY_MS),
   ];
   await new Promise((resolve) => setTimeout(resolve, options.durationMs));
   timers.forEach((timer) => timer && clearInterval(timer));
@@ -291,11 +295,17 @@ async function deliveredBy(slot) {
     .reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
 }
 
-async function report(atMs) {
+/** RSS of every process now (MiB; undefined while down), kept for the trends. */
+async function sampleRss(atMs) {
   const rss = {};
   for (const slot of Object.values(slots)) rss[slot.name] = await slot.sampleRss(atMs);
   rss.driver = Math.round((process.memoryUsage.rss() / 2 ** 20) * 10) / 10;
   driverRss.push({ elapsedMs: atMs, mb: rss.driver });
+  return rss;
+}
+
+async function report(atMs) {
+  const rss = await sampleRss(atMs);
   const scrobbles = ledger.status(LATE_AFTER_MS);
   const received = Math.min(...Object.values(scrobbles).map((s) => s.received));
   const lostSoFar = Math.max(...Object.values(scrobbles).map((s) => s.late));
@@ -330,11 +340,6 @@ async function schedulerFires() {
     fires[plugin] = { ...fires[plugin], [outcome]: Number(line.split(" ").at(-1)) };
   }
   return fires;
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? undefined : sorted[Math.floor(sorted.length / 2)];
 }
 
 /** RSS after warm-up and at the end of one process's samples; flat within FLAT_BOUND. */

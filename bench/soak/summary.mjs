@@ -13,7 +13,9 @@ export function markdownSummary(result) {
     "",
     `${options.minutes} min of load (+${result.drainSeconds} s drain) on ${machine.cpus} × ${machine.model}, ${machine.memoryGb} GiB, Node ${machine.node}; ` +
       `load average at the end ${machine.loadAverageAtEnd.join(" ")}. ${options.loops} call loops, ${options.scrobblesPerSecond} scrobbles/s, ` +
-      `SIGKILL of a worker and the gateway every ${options.killEverySeconds} s (${result.kills.total} kills).`,
+      (options.killEverySeconds > 0
+        ? `every ${options.killEverySeconds} s SIGKILL of the worker delivering scrobbles and of the gateway (${result.kills.byRole.worker} and ${result.kills.byRole.gateway} kills).`
+        : "no kills."),
     "",
     "| Check | Result |",
     "|---|---|",
@@ -24,7 +26,7 @@ export function markdownSummary(result) {
     `| Process crashes | ${result.processes.reduce((n, p) => n + p.crashes.length, 0)} |`,
     `| Scrobbles | ${scrobbles.published} published to ${Object.keys(scrobbles.plugins).length} plugins; ` +
       Object.entries(scrobbles.plugins)
-        .map(([plugin, s]) => `${plugin} ${s.received} (${s.duplicates} duplicates)`)
+        .map(([plugin, s]) => `${plugin} ${s.received} (duplicates ${s.duplicates})`)
         .join(", ") +
       `; lost after the drain: ${scrobbles.lost} |`,
     `| Schedules fired | ${
