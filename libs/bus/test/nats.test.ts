@@ -41,6 +41,56 @@ async function removeStreamsOf(url: string, namespace: string): Promise<void> {
   }
 }
 
+describe("NATS bus replies", () => {
+  it("drain sends the replies of handlers that finish while it waits", async () => {
+    const namespace = testNamespace();
+    const open = async (name: string): Promise<Bus> => connectNatsBus({ servers: await natsUrl(), name, namespace });
+    const [requester, responder] = await Promise.all([open("bus-drain-requester"), open("bus-drain-responder")]);
+    try {
+      const p = `tonearm.${namespace}.late`;
+      const started = new Inbox<string>();
+      responder.subscribe(p, {}, async (m) => {
+        started.push("started");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        responder.respond(m, bytes(`late ${text(m.data)}`));
+      });
+      await responder.flush();
+      const replies = Promise.all(["a", "b", "c"].map((x) => requester.request(p, bytes(x), { timeoutMs: 5000 })));
+      await started.until(3);
+      await responder.drain();
+      expect((await replies).map((r) => text(r.data)).sort()).toEqual(["late a", "late b", "late c"]);
+    } finally {
+      await Promise.all([requester.close(), responder.close()]);
+    }
+  });
+
+  it("refuses a reply larger than the server's max_payload at once, as publish does", async () => {
+    const namespace = testNamespace();
+    const bus = await connectNatsBus({ servers: await natsUrl(), name: "bus-max-payload", namespace });
+    try {
+      const p = `tonearm.${namespace}.big`;
+      const refused = new Inbox<unknown>();
+      bus.subscribe(p, {}, (m) => {
+        try {
+          bus.respond(m, new Uint8Array(8 * 1024 * 1024));
+          refused.push(undefined);
+        } catch (err) {
+          refused.push(err);
+          bus.respond(m, bytes("too big"));
+        }
+      });
+      await bus.flush();
+      const reply = await bus.request(p, bytes("?"), { timeoutMs: 5000 });
+      expect(text(reply.data)).toBe("too big");
+      const [err] = await refused.until(1);
+      expect(err).toMatchObject({ name: "BusError", code: "invalid_argument" });
+      expect(() => bus.publish(p, new Uint8Array(8 * 1024 * 1024))).toThrow(/max_payload/);
+    } finally {
+      await bus.close();
+    }
+  });
+});
+
 describe("connectNatsBus", () => {
   it("fails at once with `disconnected` when told not to wait for a missing server", async () => {
     const url = `nats://127.0.0.1:${await freePort()}`;

@@ -6,7 +6,7 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { Objm } from "@nats-io/obj";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { InvalidArgumentError, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import { BusError } from "../errors.js";
 import { HandlerRunner } from "../handlers.js";
 import { stderrLogger } from "../logger.js";
@@ -42,6 +42,7 @@ import { openNatsConnection, type NatsCredentials } from "./connect.js";
 import { isStreamNameInUse, mapErrors, toBusError, toBusMessage, toNatsHeaders } from "./convert.js";
 import { NatsKeyValue } from "./kv.js";
 import { NatsObjectStore } from "./objects.js";
+import { Outbox } from "./outbox.js";
 import { ensureConsumer, ensureStream, findConsumerInfo } from "./streams.js";
 
 /** Where and how to connect; the credentials fields are in `NatsCredentials`. */
@@ -67,6 +68,7 @@ export interface NatsBusOptions extends NatsCredentials {
 }
 
 class NatsBus implements Bus {
+  readonly #outbox: Outbox;
   readonly #kvs = new Map<string, Promise<KeyValue>>();
   readonly #stores = new Map<string, Promise<ObjectStore>>();
   readonly #subscriptions = new Set<Subscription>();
@@ -80,6 +82,7 @@ class NatsBus implements Bus {
     private readonly logger: BusLogger,
   ) {
     this.#js = jetstream(nc);
+    this.#outbox = new Outbox(logger);
   }
 
   publish(subject: string, data: Uint8Array, options: PublishOptions = {}): void {
@@ -145,12 +148,23 @@ class NatsBus implements Bus {
 
   respond(request: BusMessage, data: Uint8Array, options: PublishOptions = {}): boolean {
     if (request.reply === undefined) return false;
-    this.publish(request.reply, data, options);
+    // Everything a publish would refuse is refused here, at once, as `publish` would.
+    this.#checkOpen();
+    checkSubject(request.reply);
+    checkHeaders(options.headers);
+    const headers = toNatsHeaders(options.headers);
+    const maxPayload = this.nc.info?.max_payload;
+    if (maxPayload !== undefined && data.length + headerBytes(headers) > maxPayload) {
+      throw toBusError(InvalidArgumentError.format("payload", "max_payload size exceeded"), request.reply);
+    }
+    const subject = request.reply;
+    this.#outbox.add(subject, () => this.nc.publish(subject, data, { headers }));
     return true;
   }
 
   async flush(): Promise<void> {
     this.#checkOpen();
+    this.#outbox.flush();
     await mapErrors(this.nc.flush());
   }
 
@@ -205,7 +219,7 @@ class NatsBus implements Bus {
     checkResourceName("stream", stream);
     checkConsumerName(durableName);
     if (options.filterSubject !== undefined) checkPattern(options.filterSubject);
-    return ensureConsumer(this.#js, await this.#manager(), stream, durableName, options);
+    return ensureConsumer(this.#js, await this.#manager(), stream, durableName, options, this.#outbox);
   }
 
   async consumerInfo(stream: string, durableName: string): Promise<ConsumerInfo | undefined> {
@@ -219,7 +233,10 @@ class NatsBus implements Bus {
     // Subscriptions first, waiting for their handlers: a handler finishing a call still needs the
     // connection to send its reply. Then nats.js flushes what is pending and closes.
     this.#closing ??= Promise.allSettled([...this.#subscriptions].map((sub) => sub.drain()))
-      .then(() => this.nc.drain())
+      .then(() => {
+        this.#outbox.flush();
+        return this.nc.drain();
+      })
       .catch((err: unknown) => {
         if (!this.nc.isClosed()) throw toBusError(err);
       });
@@ -227,6 +244,7 @@ class NatsBus implements Bus {
   }
 
   close(): Promise<void> {
+    if (this.#closing === undefined && !this.nc.isClosed()) this.#outbox.flush();
     this.#closing ??= this.nc.close();
     return this.#closing;
   }
@@ -265,6 +283,12 @@ class NatsBus implements Bus {
     }
     return pending;
   }
+}
+
+/** The header block's size on the wire, as nats.js counts it against the server's max_payload. */
+function headerBytes(headers: MsgHdrs | undefined): number {
+  // nats.js's headers() object encodes itself; its published type leaves that out.
+  return headers === undefined ? 0 : (headers as MsgHdrs & { encode(): Uint8Array }).encode().length;
 }
 
 function closedError(): BusError {

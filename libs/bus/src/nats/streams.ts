@@ -21,6 +21,7 @@ import type {
   StreamOptions,
 } from "../types.js";
 import { fromNatsHeaders, isStreamNameInUse, mapErrors, toBusError } from "./convert.js";
+import type { Outbox } from "./outbox.js";
 
 const DEFAULT_ACK_WAIT_MS = 30_000;
 const DUPLICATE_WINDOW_MS = 2 * 60_000;
@@ -82,6 +83,7 @@ export async function ensureConsumer(
   stream: string,
   durableName: string,
   options: ConsumerOptions,
+  outbox: Outbox,
 ): Promise<DurableConsumer> {
   const wanted: Partial<ConsumerConfig> = {
     durable_name: durableName,
@@ -137,7 +139,7 @@ export async function ensureConsumer(
           },
           async *[Symbol.asyncIterator](): AsyncIterator<StreamMessage> {
             try {
-              for await (const m of messages) yield toStreamMessage(m);
+              for await (const m of messages) yield toStreamMessage(m, outbox);
             } finally {
               messages.stop();
             }
@@ -177,14 +179,15 @@ function deliverFrom(policy: ConsumerOptions["deliverPolicy"]): Partial<Consumer
   return { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(policy.startTimeMs).toISOString() };
 }
 
-function toStreamMessage(m: JsMsg): StreamMessage {
+/** Acknowledgements go out with the turn's other sends (`Outbox`); the rarer answers at once. */
+function toStreamMessage(m: JsMsg, outbox: Outbox): StreamMessage {
   return {
     subject: m.subject,
     data: m.data,
     headers: fromNatsHeaders(m.headers),
     seq: m.seq,
     deliveryCount: m.info.deliveryCount,
-    ack: () => m.ack(),
+    ack: () => outbox.add(m.subject, () => m.ack()),
     nak: (delayMs?: number) => m.nak(delayMs),
     term: () => m.term(),
     working: () => m.working(),
