@@ -137,7 +137,32 @@ export interface Subjects {
   readonly schedulerList: string;
 }
 
+/**
+ * The names of a namespace are built once: `subjects()` is asked for on every call and every
+ * scrobble event, and building them (the check, the prefixes, every function) costs more than
+ * the lookup they serve. A process uses a handful of namespaces; the bound only guards tools that
+ * go through many.
+ */
+const MAX_CACHED_NAMESPACES = 64;
+
+function cached<T>(cache: Map<string, T>, namespace: string, build: (namespace: string) => T): T {
+  let names = cache.get(namespace);
+  if (names === undefined) {
+    names = build(namespace);
+    if (cache.size >= MAX_CACHED_NAMESPACES) cache.clear();
+    cache.set(namespace, names);
+  }
+  return names;
+}
+
+const subjectsCache = new Map<string, Subjects>();
+const storageNamesCache = new Map<string, StorageNames>();
+
 export function subjects(namespace: string): Subjects {
+  return cached(subjectsCache, namespace, buildSubjects);
+}
+
+function buildSubjects(namespace: string): Subjects {
   checkNamespace(namespace);
   const prefix = `${SUBJECT_ROOT}.${namespace}`;
   const callPrefix = `${prefix}.call.`;
@@ -224,6 +249,10 @@ export interface StorageNames {
 
 /** Bucket, store and stream names hold no dots (NATS forbids them there): `tonearm_<ns>_<purpose>`. */
 export function storageNames(namespace: string): StorageNames {
+  return cached(storageNamesCache, namespace, buildStorageNames);
+}
+
+function buildStorageNames(namespace: string): StorageNames {
   checkNamespace(namespace);
   const bucket = (purpose: string): string => {
     checkResourceName("bucket purpose", purpose);
