@@ -6,6 +6,17 @@ import { fileURLToPath } from "node:url";
 import { freePort, natsUrl, redisUrl } from "@tonearm/test-harness";
 
 const BIN = fileURLToPath(new URL("../../services/cli/dist/main.js", import.meta.url));
+const EXIT_ON_TERM = fileURLToPath(new URL("./exit-on-term.mjs", import.meta.url));
+
+/**
+ * `node` flags for worker processes, from BENCH_WORKER_NODE_ARGS (space-separated), e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`. A profile is written only when the process exits by
+ * itself, so profiled processes also get a hook that ends them soon after SIGTERM.
+ */
+export function workerNodeArgs() {
+  const args = (process.env.BENCH_WORKER_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  return args.some((a) => a.startsWith("--cpu-prof") || a.startsWith("--heap-prof")) ? [...args, "--import", EXIT_ON_TERM] : args;
+}
 
 export class Cluster {
   #processes = [];
@@ -16,7 +27,7 @@ export class Cluster {
   }
 
   /** Starts one process with `role` (and extra `node` flags, e.g. for profiling) and waits until it is ready. */
-  async start(role, env = {}, nodeArgs = []) {
+  async start(role, env = {}, nodeArgs = role === "worker" ? workerNodeArgs() : []) {
     const port = await freePort();
     const child = spawn(process.execPath, [...nodeArgs, BIN, "start", "--role", role, "--port", String(port)], {
       env: {

@@ -11,7 +11,7 @@ import { installPlugin, pluginSource, tempFolder, writeConfig } from "../lib/fix
 import { load } from "../stats.mjs";
 import { MBID_REQUEST, checkMbid } from "./calls-local.mjs";
 
-const SCROBBLERS = ["scrobbler_1", "scrobbler_2", "scrobbler_3"];
+export const SCROBBLERS = ["scrobbler_1", "scrobbler_2", "scrobbler_3"];
 const AGENTS = ["not_found_1", "not_found_2", "fake_artist_agent"];
 const BIOGRAPHY = "This is a test biography";
 /** Copies of fake_artist_agent that, with the agents and scrobblers, make the 10 plugins of `footprint`. */
@@ -73,6 +73,7 @@ export async function clusterScenarios({ quick }) {
     results.scrobble_fanout = {
       ops_per_s: fanout1.ops_per_s,
       lost: fanout1.lost,
+      out_of_order: fanout1.out_of_order + fanout2.out_of_order,
       events: fanout1.events,
       plugins: SCROBBLERS.length,
       workers_1_ops_per_s: fanout1.ops_per_s,
@@ -119,14 +120,40 @@ async function agentsChain(bus, namespace, quick) {
 }
 
 /**
- * Publishes submit events and waits until every scrobbler received every one (or nothing arrived
- * for 15 s); events/s from the first publish to the last delivery.
+ * Steady-state fan-out: a first round of events (one per user) loads the scrobblers and starts
+ * their consumers, untimed; then submit events are published and the run waits until every
+ * scrobbler received every one (or nothing arrived for 15 s). events/s from the first publish to
+ * the last delivery; `lost` counts events some plugin never received, `out_of_order` deliveries
+ * of a user's event to a plugin after a later event of that user.
  */
 async function scrobbleFanout(bus, recorder, tag, quick) {
-  const events = quick ? 150 : 10_000;
-  const track = (i) => `${tag}-${i}`;
-  const receivedOf = () =>
-    SCROBBLERS.map((plugin) => new Set(recorder.received.filter((r) => r.plugin === plugin && r.track.startsWith(`${tag}-`)).map((r) => r.track)).size);
+  await publishAndWait(bus, recorder, `${tag}warm`, USERS);
+  return publishAndWait(bus, recorder, tag, quick ? 1_000 : 10_000);
+}
+
+export const USERS = 50;
+
+export async function publishAndWait(bus, recorder, tag, events) {
+  const prefix = `${tag}-`;
+  // Read incrementally: the recorder's list grows to tens of thousands of entries, and this
+  // process also answers the plugins' HTTP posts.
+  const seen = SCROBBLERS.map(() => new Set());
+  const lastOfUser = new Map();
+  let read = 0;
+  let outOfOrder = 0;
+  const receivedOf = () => {
+    for (; read < recorder.received.length; read++) {
+      const r = recorder.received[read];
+      const plugin = SCROBBLERS.indexOf(r.plugin);
+      if (plugin < 0 || !r.track.startsWith(prefix)) continue;
+      seen[plugin].add(r.track);
+      const index = Number(r.track.slice(prefix.length));
+      const key = `${r.plugin}/${r.user}`;
+      if ((lastOfUser.get(key) ?? -1) > index) outOfOrder++;
+      lastOfUser.set(key, index);
+    }
+    return seen.map((s) => s.size);
+  };
   const started = performance.now();
   const timestamp = BigInt(Math.floor(Date.now() / 1000));
   for (let i = 0; i < events; i += 100) {
@@ -134,10 +161,10 @@ async function scrobbleFanout(bus, recorder, tag, quick) {
       Array.from({ length: Math.min(100, events - i) }, (_, k) =>
         publishScrobble(bus, {
           kind: busProto.ScrobbleEvent_Kind.SUBMIT,
-          userId: `user${(i + k) % 50}`,
-          track: { id: track(i + k), artists: [{ name: "Artist" }], length: 180 },
+          userId: `user${(i + k) % USERS}`,
+          track: { id: `${prefix}${i + k}`, artists: [{ name: "Artist" }], length: 180 },
           timestamp,
-          eventId: `${tag}-${i + k}`,
+          eventId: `${prefix}${i + k}`,
         }),
       ),
     );
@@ -155,7 +182,7 @@ async function scrobbleFanout(bus, recorder, tag, quick) {
   }
   finished = last.every((n) => n === events) ? finished : performance.now();
   const lost = last.reduce((sum, n) => sum + (events - n), 0);
-  return { events, ops_per_s: Math.round(events / ((finished - started) / 1000)), lost };
+  return { events, ops_per_s: Math.round(events / ((finished - started) / 1000)), lost, out_of_order: outOfOrder };
 }
 
 /**
