@@ -28,8 +28,14 @@ const RECONNECT_DELAY_SECONDS: i32 = 5;
 const MAX_RECONNECT_DELAY_SECONDS: i32 = 300;
 /** Retries since the last successful connect, kept in the cache since any instance may retry. */
 const RECONNECT_ATTEMPTS_KEY = "ticker.reconnect-attempts";
+/**
+ * Heartbeats a pending retry may still take before it counts as lost, so that another loss noticed
+ * meanwhile does not postpone it. Heartbeats are the clock: Navidrome v0.57 has no usable time.
+ */
+const RECONNECT_PENDING_KEY = "ticker.reconnect-pending";
 const HEARTBEAT_SCHEDULE = "ticker-heartbeat";
-const HEARTBEAT_EVERY = "@every 30s";
+const HEARTBEAT_SECONDS: i32 = 30;
+const HEARTBEAT_EVERY = "@every " + HEARTBEAT_SECONDS.toString() + "s";
 const LAST_MESSAGE_KEY = "ticker.last";
 const DEFAULT_URL = "wss://ws-feed.exchange.coinbase.com";
 const DEFAULT_SUBSCRIBE = '{"type":"subscribe","product_ids":["BTC-USD"],"channels":["ticker"]}';
@@ -87,6 +93,27 @@ function connectOrRetry(feed: Feed): string {
   return "";
 }
 
+/**
+ * A lost connection (a close, an error, a failed heartbeat): schedules a retry unless one is
+ * pending. Replacing a pending retry would postpone it by a longer wait each time, and a heartbeat
+ * failing every 30 s would then keep a retry of over 30 s from ever running. A retry that has not
+ * run after its wait and two more heartbeats is taken for lost, and scheduled again.
+ */
+function connectionLost(why: string, heartbeat: bool): void {
+  const pending = cache.getInt(new cache.GetRequest(RECONNECT_PENDING_KEY));
+  if (pending.exists && pending.value > 0) {
+    if (heartbeat) setPendingHeartbeats(pending.value - 1);
+    log(PLUGIN + ": " + why + "; a reconnect is already scheduled");
+    return;
+  }
+  scheduleReconnect(why);
+}
+
+function setPendingHeartbeats(heartbeats: i64): void {
+  const ttl = (heartbeats + 2) * i64(HEARTBEAT_SECONDS);
+  cache.setInt(new cache.SetIntRequest(RECONNECT_PENDING_KEY, heartbeats, ttl));
+}
+
 /** Retries after 5 s, then 10, 20, … up to 5 min while the feed stays away, so a dead feed costs little. */
 function scheduleReconnect(why: string): void {
   const previous = cache.getInt(new cache.GetRequest(RECONNECT_ATTEMPTS_KEY));
@@ -98,7 +125,11 @@ function scheduleReconnect(why: string): void {
   log(PLUGIN + ": " + why + "; reconnecting in " + delay.toString() + " s");
   // The same schedule ID each time: a second loss before the retry replaces the pending retry.
   const res = scheduler.scheduleOneTime(new scheduler.ScheduleOneTimeRequest(delay, new Uint8Array(0), RECONNECT_SCHEDULE));
-  if (res.error.length > 0) log(PLUGIN + ": could not schedule the reconnect: " + res.error);
+  if (res.error.length > 0) {
+    log(PLUGIN + ": could not schedule the reconnect: " + res.error);
+    return;
+  }
+  setPendingHeartbeats(i64(delay / HEARTBEAT_SECONDS) + 2);
 }
 
 function shorten(text: string): string {
@@ -139,12 +170,12 @@ class TickerSocket extends WebSocketCallback {
   }
 
   onError(req: api.OnErrorRequest): Result {
-    if (req.connectionId == CONNECTION_ID) scheduleReconnect("connection failed: " + req.error);
+    if (req.connectionId == CONNECTION_ID) connectionLost("connection failed: " + req.error, false);
     return Result.empty();
   }
 
   onClose(req: api.OnCloseRequest): Result {
-    if (req.connectionId == CONNECTION_ID) scheduleReconnect("connection closed: " + req.code.toString() + " " + req.reason);
+    if (req.connectionId == CONNECTION_ID) connectionLost("connection closed: " + req.code.toString() + " " + req.reason, false);
     return Result.empty();
   }
 }
@@ -152,13 +183,14 @@ class TickerSocket extends WebSocketCallback {
 class TickerSchedules extends SchedulerCallback {
   onSchedulerCallback(req: api.SchedulerCallbackRequest): Result {
     if (req.scheduleId == RECONNECT_SCHEDULE) {
+      cache.remove(new cache.RemoveRequest(RECONNECT_PENDING_KEY));
       connectOrRetry(configuredFeed());
     } else if (req.scheduleId == HEARTBEAT_SCHEDULE) {
       const ping = configuredFeed().ping;
       if (ping.length == 0) return Result.empty();
       const sent = websocket.sendText(new websocket.SendTextRequest(CONNECTION_ID, ping));
       // "connection not found": the socket went away without an event reaching us (e.g. its gateway stopped).
-      if (sent.error.length > 0) scheduleReconnect("heartbeat failed: " + sent.error);
+      if (sent.error.length > 0) connectionLost("heartbeat failed: " + sent.error, true);
     }
     return Result.empty();
   }

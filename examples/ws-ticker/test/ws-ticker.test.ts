@@ -33,6 +33,12 @@ async function scheduleIds(): Promise<string[]> {
   return (await host.schedules.list()).map((s) => s.scheduleId).sort();
 }
 
+/** Drops the pending retry, as if it had run, so the next test starts without one. */
+async function cancelReconnect(): Promise<void> {
+  await host.schedules.cancel("ticker-reconnect");
+  await host.cache.remove("ticker.reconnect-pending");
+}
+
 async function unusedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -111,7 +117,7 @@ describe("OnInit", () => {
     await host.setConfig({ url: feedUrl, subscribe: SUBSCRIBE, ping: "ping" });
     await host.init();
     expect(await host.cache.get("ticker.reconnect-attempts")).toBeUndefined();
-    await host.schedules.cancel("ticker-reconnect");
+    await cancelReconnect();
   });
 });
 
@@ -140,7 +146,7 @@ describe("reconnecting", () => {
     expect(host.logs.some((line) => line.includes("connection closed: 1001 going away"))).toBe(true);
 
     await host.schedules.fire("ticker-reconnect");
-    await host.schedules.cancel("ticker-reconnect");
+    await cancelReconnect();
     await expect.poll(() => connections.length).toBe(before + 1);
     await expect.poll(() => latest().received).toEqual([SUBSCRIBE]);
   });
@@ -149,13 +155,34 @@ describe("reconnecting", () => {
     latest().socket.terminate();
     await expect.poll(scheduleIds).toContain("ticker-reconnect");
     expect(host.logs.some((line) => line.includes("connection failed: "))).toBe(true);
-    await host.schedules.cancel("ticker-reconnect");
+    await cancelReconnect();
   });
 
   it("schedules a reconnect when a heartbeat finds the connection gone", async () => {
     await host.schedules.fire("ticker-heartbeat");
     expect(await scheduleIds()).toContain("ticker-reconnect");
     expect(host.logs.some((line) => line.includes("heartbeat failed: connection not found"))).toBe(true);
+  });
+
+  it("leaves a pending reconnect as it is when more losses are noticed before it runs", async () => {
+    const pending = await host.schedules.get("ticker-reconnect");
+    const delay = pending?.kind === "once" ? pending.delaySeconds : -1;
+    expect(delay).toBeLessThan(30);
+    const attempts = await host.cache.get("ticker.reconnect-attempts");
+    // Heartbeats keep failing while the retry waits: they may not push it further out.
+    for (let i = 0; i < 2; i++) await host.schedules.fire("ticker-heartbeat");
+    expect(await host.schedules.get("ticker-reconnect")).toEqual(pending);
+    expect(await host.cache.get("ticker.reconnect-attempts")).toEqual(attempts);
+    expect(host.logs.filter((line) => line.includes("a reconnect is already scheduled"))).toHaveLength(2);
+    // A retry still pending two heartbeats after it was due is taken for lost: the next wait is scheduled.
+    await host.schedules.fire("ticker-heartbeat");
+    expect(await host.schedules.get("ticker-reconnect")).toMatchObject({ kind: "once", delaySeconds: delay * 2 });
+    // Once a retry ran (and failed), the next one is scheduled at once, twice as far out again.
+    await host.setConfig({ url: deadFeedUrl, subscribe: SUBSCRIBE, ping: "ping" });
+    await host.schedules.fire("ticker-reconnect");
+    expect(await host.schedules.get("ticker-reconnect")).toMatchObject({ kind: "once", delaySeconds: delay * 4 });
+    await host.setConfig({ url: feedUrl, subscribe: SUBSCRIBE, ping: "ping" });
+    await cancelReconnect();
   });
 
   it("handled every feed event without failing a callback", () => {
