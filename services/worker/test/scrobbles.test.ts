@@ -1,7 +1,16 @@
 // Scrobble fan-out on the in-memory bus and on real NATS: every Scrobbler plugin gets every event
 // once, in order per user; unauthorized users reach no Scrobble; failures are retried, then
 // dead-lettered and replayed; now-playing events coalesce and go stale.
-import { connectNatsBus, publishScrobble, scrobbleStatus, watchPluginCatalog, type Bus, type ScrobbleEventInit } from "@tonearm/bus";
+import {
+  ScrobbleKind,
+  connectNatsBus,
+  publishScrobble,
+  scrobbleStatus,
+  subjects,
+  watchPluginCatalog,
+  type Bus,
+  type ScrobbleEventInit,
+} from "@tonearm/bus";
 import { defaultConfig, type ScrobbleSettings } from "@tonearm/config";
 import { bus as busProto } from "@tonearm/proto";
 import { ScrobbleRecorder, natsUrl, testNamespace } from "@tonearm/test-harness";
@@ -123,6 +132,35 @@ describe.each(["memory", "nats"] as const)("scrobble fan-out on the %s bus", (ki
       expect(recorder.of("broken").map((r) => r.track)).toEqual(["lost"]);
       // Acknowledgements travel on their own: the count drops shortly after.
       await until(async () => (await scrobbleStatus(bus, catalog.all()))[0]?.deadLettered === 0, "the replayed letter to leave");
+    } finally {
+      catalog.close();
+    }
+  });
+
+  it("dead-letters a malformed event for every plugin, and goes on with the user's next events", async () => {
+    for (const id of ["scrobbler_a", "scrobbler_b"]) await scrobbler(id);
+    await startTestWorker(bus, { scrobbles: fastRetries });
+    const eve = subjects(bus.namespace).scrobble(ScrobbleKind.Submit, "eve");
+    // Not protobuf (a truncated varint), and JSON that is no ScrobbleEvent, from a careless publisher.
+    await bus.persist(eve, Uint8Array.of(0x08, 0xff, 0xff));
+    await bus.persist(eve, new TextEncoder().encode('{"kind":"SUBMIT","track":'), { headers: { "Content-Type": "application/json" } });
+    await publishScrobble(bus, submit("eve", "after", "e-after"));
+    await until(() => recorder.received.length >= 2, "the valid event at both plugins");
+    expect(recorder.received.map((r) => [r.plugin, r.track]).sort()).toEqual([
+      ["scrobbler_a", "after"],
+      ["scrobbler_b", "after"],
+    ]);
+    const catalog = watchPluginCatalog(bus, bus.namespace);
+    await catalog.ready;
+    try {
+      // Acknowledgements travel on their own: pending drops shortly after the deliveries.
+      const settled = async () => (await scrobbleStatus(bus, catalog.all())).every((s) => s.deadLettered === 2 && s.pending === 0);
+      await until(settled, "two dead letters per plugin, nothing pending");
+      expect((await scrobbleStatus(bus, catalog.all())).map((s) => s.plugin).sort()).toEqual(["scrobbler_a", "scrobbler_b"]);
+      // A replay cannot deliver them either: they are reported and kept for the operator.
+      const replay = await replayDeadScrobbles(bus, "scrobbler_a", { retryHiddenMs: 100 });
+      expect(replay).toMatchObject({ delivered: 0, dropped: 0 });
+      expect(replay.failed.map((f) => f.user)).toEqual(["eve", "eve"]);
     } finally {
       catalog.close();
     }
