@@ -8,7 +8,7 @@
  * thread's event loop for a port nobody listens on.
  */
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
-import { movable, transferable } from "./transfer.js";
+import { postable } from "./transfer.js";
 
 export interface HostRequest {
   /** The runtime's id of the plugin call this host call belongs to. */
@@ -66,8 +66,9 @@ export class BridgeClient {
 
   call(req: HostRequest): Uint8Array {
     Atomics.store(this.#words, STATE, IDLE);
-    // The request bytes were copied out of guest memory for this call alone: moved, not cloned.
-    this.#port.postMessage(req, transferable(req.request));
+    // The request bytes were copied out of guest memory for this call alone: given up.
+    const request = postable(req.request, true);
+    this.#port.postMessage({ ...req, request: request.bytes } satisfies HostRequest, request.transfer);
     Atomics.wait(this.#words, STATE, IDLE);
     if (Atomics.load(this.#words, STATE) === ANSWERED_SHARED) return this.#bytes.slice(0, Atomics.load(this.#words, LENGTH));
     const received = receiveMessageOnPort(this.#port);
@@ -105,7 +106,7 @@ export function serveBridge(
         Atomics.store(words, LENGTH, reply.response.byteLength);
         state = ANSWERED_SHARED;
       } else if (reply.ok) {
-        const response = movable(reply.response);
+        const response = postable(reply.response, true);
         channel.port.postMessage({ ok: true, response: response.bytes } satisfies HostReply, response.transfer);
       } else {
         channel.port.postMessage(reply);

@@ -14,7 +14,7 @@ import { CallError, CallErrorCode, type Capability } from "@tonearm/abi";
 import { Worker, type MessagePort } from "node:worker_threads";
 import { createBridgeChannel, serveBridge, type HostRequest, type HostReply } from "./bridge.js";
 import type { FromThread, ThreadInit, ThreadLimits, ThreadPlugin, ToThread } from "./thread-protocol.js";
-import { ownedCopy } from "./transfer.js";
+import { postable } from "./transfer.js";
 
 export interface HostCall extends HostRequest {
   /** Aborted when the plugin call the host call belongs to times out or is cancelled. */
@@ -274,7 +274,7 @@ export class ThreadPool {
     thread.loaded.add(key);
     thread.lastUsed.set(key, Date.now());
     if (task.work.type === "call") {
-      const request = ownedCopy(task.work.request);
+      const request = postable(task.work.request);
       const msg: ToThread = { type: "call", id: task.id, key, ...(plugin ? { plugin } : {}), capability: task.work.capability, exportName: task.work.exportName, request: request.bytes };
       this.#post(thread, msg, request.transfer);
     } else {

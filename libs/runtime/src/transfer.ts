@@ -12,18 +12,22 @@ export function transferable(bytes: Uint8Array): ArrayBuffer[] {
 }
 
 /**
- * `bytes` in a buffer of their own, to be transferred. Cloning a view copies its whole
- * ArrayBuffer, twice (serialised, then deserialised): a request read from a socket is a view into
- * the whole chunk read, often tens of KiB for a few bytes of payload. Copying the view once and
- * transferring the copy moves only the payload, once. The caller's buffer is never detached.
+ * Below this size, cloning bytes costs less than moving them: a transfer detaches the buffer and
+ * wraps it anew on the other side, which a few hundred bytes of copying beat.
  */
-export function ownedCopy(bytes: Uint8Array): { readonly bytes: Uint8Array; readonly transfer: ArrayBuffer[] } {
-  const copy = bytes.slice();
-  return { bytes: copy, transfer: transferable(copy) };
-}
+const MOVE_FROM_BYTES = 16 * 1024;
 
-/** Bytes the caller gives up, ready to post: their own buffer moved, or a view's bytes copied once and moved. */
-export function movable(bytes: Uint8Array): { readonly bytes: Uint8Array; readonly transfer: ArrayBuffer[] } {
-  const transfer = transferable(bytes);
-  return transfer.length > 0 || bytes.byteLength === 0 ? { bytes, transfer } : ownedCopy(bytes);
+/**
+ * `bytes` ready to post to another thread, with their transfer list. Cloning a view copies its
+ * whole ArrayBuffer, twice (serialised, then deserialised): a request read from a socket is a
+ * view into the whole chunk read, often tens of KiB for a few bytes of payload. So a view is
+ * copied out first; small bytes are then cloned, large ones moved. `owned`: the caller gives the
+ * bytes up, and a buffer of their own is moved without a copy; otherwise the caller's buffer is
+ * never detached.
+ */
+export function postable(bytes: Uint8Array, owned = false): { readonly bytes: Uint8Array; readonly transfer: ArrayBuffer[] } {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  if (bytes.byteLength < MOVE_FROM_BYTES) return { bytes: whole ? bytes : bytes.slice(), transfer: [] };
+  const moved = owned && whole ? bytes : bytes.slice();
+  return { bytes: moved, transfer: transferable(moved) };
 }
