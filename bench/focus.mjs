@@ -17,7 +17,7 @@ import { ScrobbleRecorder, natsUrl, testNamespace } from "@tonearm/test-harness"
 import { Cluster, waitFor } from "./lib/cluster.mjs";
 import { installPlugin, pluginSource, tempFolder, writeConfig } from "./lib/fixtures.mjs";
 import { MBID_REQUEST, checkMbid } from "./scenarios/calls-local.mjs";
-import { SCROBBLERS, USERS, publishAndWait } from "./scenarios/cluster.mjs";
+import { USERS, installScrobblers, publishAndWait } from "./scenarios/cluster.mjs";
 import { load } from "./stats.mjs";
 
 const [what, ...args] = process.argv.slice(2);
@@ -33,11 +33,7 @@ const plugins = join(folder, "plugins");
 const recorder = new ScrobbleRecorder();
 await recorder.start();
 await installPlugin(pluginSource.fixture("fake_artist_agent"), plugins, "fake_artist_agent");
-const config = [`[Plugins]`, `Folder = "${plugins}"`];
-for (const id of SCROBBLERS) {
-  await installPlugin(pluginSource.fixture("recording_scrobbler"), plugins, id);
-  config.push(`[PluginConfig.${id}]`, `endpoint = "${recorder.endpoint(id)}"`, `users = "*"`);
-}
+const config = [`[Plugins]`, `Folder = "${plugins}"`, ...(await installScrobblers(plugins, recorder))];
 const cluster = new Cluster({ namespace, configFile: await writeConfig(folder, config) });
 const bus = await connectNatsBus({ servers: await natsUrl(), namespace, name: "focus" });
 const out = {};

@@ -17,6 +17,16 @@ const BIOGRAPHY = "This is a test biography";
 /** Copies of fake_artist_agent that, with the agents and scrobblers, make the 10 plugins of `footprint`. */
 const ARTIST_COPIES = ["artist_1", "artist_2", "artist_3", "artist_4"];
 
+/** Installs the SCROBBLERS (recording_scrobbler copies reporting to `recorder`); returns their config lines. */
+export async function installScrobblers(plugins, recorder) {
+  const config = [];
+  for (const id of SCROBBLERS) {
+    await installPlugin(pluginSource.fixture("recording_scrobbler"), plugins, id);
+    config.push(`[PluginConfig.${id}]`, `endpoint = "${recorder.endpoint(id)}"`, `users = "*"`);
+  }
+  return config;
+}
+
 export async function clusterScenarios({ quick }) {
   const namespace = testNamespace("bench");
   const folder = await tempFolder("cluster");
@@ -27,10 +37,7 @@ export async function clusterScenarios({ quick }) {
   for (const id of ARTIST_COPIES) await installPlugin(pluginSource.fixture("fake_artist_agent"), plugins, id);
   for (const id of AGENTS.slice(0, 2)) await installPlugin(pluginSource.bench("not_found_agent"), plugins, id);
   const config = [`Agents = "${AGENTS.join(",")}"`, `[Plugins]`, `Folder = "${plugins}"`, `AutoReload = true`];
-  for (const id of SCROBBLERS) {
-    await installPlugin(pluginSource.fixture("recording_scrobbler"), plugins, id);
-    config.push(`[PluginConfig.${id}]`, `endpoint = "${recorder.endpoint(id)}"`, `users = "*"`);
-  }
+  config.push(...(await installScrobblers(plugins, recorder)));
   const cluster = new Cluster({ namespace, configFile: await writeConfig(folder, config) });
   const bus = await connectNatsBus({ servers: await natsUrl(), namespace, name: "bench" });
   const results = {};
