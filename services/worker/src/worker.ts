@@ -237,6 +237,7 @@ class BusWorker implements Worker {
         bus,
         holder: this.#options.workerId ?? `worker-${randomUUID()}`,
         call: (plugin) => localScrobblerCall(context.calls, plugin, callTimeoutMs),
+        canCall: (plugin) => gate.preferred(plugin) !== undefined,
         settings: this.#options.scrobbles ?? defaultConfig().scrobbles,
         // An event is redelivered only when its worker is gone, never while its call may still run.
         ackWaitMs: callTimeoutMs + SCROBBLE_ACK_MARGIN_MS,

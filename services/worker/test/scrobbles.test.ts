@@ -13,6 +13,7 @@ import {
 } from "@tonearm/bus";
 import { defaultConfig, type ScrobbleSettings } from "@tonearm/config";
 import { bus as busProto } from "@tonearm/proto";
+import { createMetrics } from "@tonearm/telemetry";
 import { ScrobbleRecorder, natsUrl, testNamespace } from "@tonearm/test-harness";
 import { replayDeadScrobbles } from "@tonearm/worker";
 import { execFile } from "node:child_process";
@@ -199,6 +200,26 @@ describe.each(["memory", "nats"] as const)("scrobble fan-out on the %s bus", (ki
     expect(JSON.parse(again.stdout)).toMatchObject({ duplicate: true });
     await until(() => recorder.of("plain").length === 1, "the example's scrobble");
     expect(recorder.of("plain")[0]).toMatchObject({ user: "DJ Ann", username: "DJ Ann", track: "example-track" });
+  });
+
+  it("keeps a new plugin's events from its first record and delivers them once it is READY, each on its first attempt", async () => {
+    // A first install: the record is LOADING while a worker verifies it, and no version was READY before.
+    const loading = await publisher.fixture("plugins", "recording_scrobbler", {
+      id: "verifying",
+      config: { endpoint: recorder.endpoint("verifying"), users: "*" },
+      state: busProto.PluginState.LOADING,
+    });
+    const metrics = createMetrics();
+    // Retries slow enough that a failed first attempt would still be waiting when the test looks.
+    await startTestWorker(bus, { scrobbles: { ...fastRetries, retryInitialMs: 60_000 }, metrics });
+    for (const [i, user] of ["ann", "bo", "ann"].entries()) await publishScrobble(bus, submit(user, `while-loading-${i}`, `e-loading-${i}`));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(recorder.of("verifying")).toHaveLength(0);
+    await publisher.update(loading, { state: busProto.PluginState.READY });
+    await until(() => recorder.of("verifying").length === 3, "the events published while the plugin was loading");
+    expect(recorder.of("verifying").filter((r) => r.user === "ann").map((r) => r.track)).toEqual(["while-loading-0", "while-loading-2"]);
+    const retried = (await metrics.scrobbleEvents.get()).values.filter((v) => v.labels.outcome === "retried");
+    expect(retried).toEqual([]);
   });
 
   it("parks a removed plugin's consumer and resumes it where it stopped when the plugin returns", async () => {

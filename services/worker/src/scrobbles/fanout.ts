@@ -9,6 +9,10 @@
  * A plugin that is removed, disabled or failed stops being pulled: its consumers stay parked on the
  * server, keeping their place, until the retention period deletes them; a plugin that comes back
  * resumes where it stopped.
+ *
+ * A new plugin's events count from its first record (LOADING, while a worker verifies it), but
+ * they are pulled only once it can take calls (`canCall`): pulled earlier, each user's first event
+ * would fail with "is loading" and hold the user's later events for a retry delay.
  */
 import {
   PluginState,
@@ -37,6 +41,8 @@ export interface ScrobbleFanoutOptions {
   readonly holder: string;
   /** Runs a Scrobbler method of a plugin in this worker. */
   readonly call: (plugin: string) => ScrobblerCall;
+  /** Whether calls to the plugin are served now (a READY version, or the last one during an update). */
+  readonly canCall: (plugin: string) => boolean;
   readonly settings: ScrobbleSettings;
   /** Ack wait of the consumers: longer than a plugin call may take. */
   readonly ackWaitMs: number;
@@ -69,11 +75,13 @@ export class ScrobbleFanout {
     if (this.#stopped || this.#leases === undefined) return;
     const deliverable = isScrobbler(record) && (record.state === PluginState.READY || record.state === PluginState.LOADING);
     const running = this.#plugins.get(record.id);
-    if (deliverable && running === undefined) {
-      const plugin = new PluginScrobbles(this.#options, this.#leases, record);
+    if (deliverable) {
+      const plugin = running ?? new PluginScrobbles(this.#options, this.#leases, record);
       this.#plugins.set(record.id, plugin);
-      plugin.start().catch((err: unknown) => this.#options.logger.error({ plugin: record.id, err: describe(err) }, "scrobble delivery did not start"));
-    } else if (!deliverable && running !== undefined) {
+      if (!plugin.started && this.#options.canCall(record.id)) {
+        plugin.start().catch((err: unknown) => this.#options.logger.error({ plugin: record.id, err: describe(err) }, "scrobble delivery did not start"));
+      }
+    } else if (running !== undefined) {
       this.#plugins.delete(record.id);
       void running.stop().then(() => this.#options.logger.info({ plugin: record.id, state: record.state }, "scrobble consumers parked"));
     }
@@ -101,6 +109,8 @@ class PluginScrobbles {
   readonly #firstSeenMs: number;
   #pulls: { messages: ConsumerMessages[]; loops: Promise<void>; submits: SubmitDeliveries; nowPlaying: NowPlayingDeliveries } | undefined;
   #starting: Promise<void> | undefined;
+  /** The lease was started: this worker contends for the plugin's consumers. */
+  started = false;
 
   constructor(options: ScrobbleFanoutOptions, leases: KeyValue, record: PluginRecord) {
     this.plugin = record.id;
@@ -126,6 +136,7 @@ class PluginScrobbles {
   }
 
   start(): Promise<void> {
+    this.started = true;
     return this.#lease.start();
   }
 
