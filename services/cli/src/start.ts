@@ -50,7 +50,7 @@ async function openDrivers(config: TonearmConfig, logger: Logger): Promise<Drive
     const bus = createMemoryBus({ namespace: config.namespace });
     const cache = createMemoryCacheStore(config.cache);
     const schedules = createMemoryScheduleDriver();
-    return { bus, cache, schedules, close: async () => void (await Promise.all([cache.close(), bus.close()])) };
+    return { bus, cache, schedules, close: async () => void (await Promise.all([cache.close(), schedules.close(), bus.close()])) };
   }
   const redisOptions = await toRedisOptions(config.redis);
   const bus = await connectNatsBus({ ...toNatsOptions(config.nats), namespace: config.namespace, name: "tonearm", logger });
@@ -65,7 +65,10 @@ async function openDrivers(config: TonearmConfig, logger: Logger): Promise<Drive
     bus,
     cache,
     schedules,
+    // Every role holds the schedule driver's Redis connection (plugins schedule from any worker),
+    // not only the scheduler: closing it here lets every process end after SIGTERM.
     async close() {
+      await schedules.close();
       await cache.close();
       redis.disconnect();
       await bus.close();
