@@ -22,6 +22,8 @@ export async function buildBenchPlugins() {
 export const pluginSource = {
   fixture: (name) => fixturePaths.plugin("plugins", name),
   go: (name) => fixturePaths.plugin("go", name),
+  /** An example plugin as `npm run build:plugins` leaves it. */
+  example: (name) => fileURLToPath(new URL(`../../examples/.build/${name}`, import.meta.url)),
   bench: (name) => `${BENCH_BUILD}plugins/${name}`,
 };
 
