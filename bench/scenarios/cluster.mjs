@@ -1,5 +1,6 @@
 // The cluster paths, one registry and one then two worker processes on the real NATS and Redis:
 // calls over NATS request-reply, the agents chain, scrobble fan-out, and install-to-first-call.
+import { existsSync } from "node:fs";
 import { cp, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
@@ -215,6 +216,8 @@ const answersOwnError = (outcome) => !outcome.ok && outcome.error.code === "plug
 
 /** From copying a built plugin into the watched folder to its first answer (`answered`) over NATS. */
 async function coldStart(bus, namespace, plugins, id, source, answered) {
+  // Go plugins are built only where Go is installed.
+  if (!existsSync(source)) return { skipped: `${source} is not built (Go 1.24 or later on PATH builds it)` };
   const call = () =>
     callPlugin(bus, namespace, { plugin: id, capability: "MetadataAgent", method: "GetArtistMBID", request: MBID_REQUEST, timeoutMs: 10_000 }).then(
       (bytes) => answered({ ok: true, bytes }),
