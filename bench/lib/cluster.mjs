@@ -6,16 +6,14 @@ import { fileURLToPath } from "node:url";
 import { freePort, natsUrl, redisUrl } from "@tonearm/test-harness";
 
 const BIN = fileURLToPath(new URL("../../services/cli/dist/main.js", import.meta.url));
-const EXIT_ON_TERM = fileURLToPath(new URL("./exit-on-term.mjs", import.meta.url));
 
 /**
  * `node` flags for worker processes, from BENCH_WORKER_NODE_ARGS (space-separated), e.g.
- * `--cpu-prof --cpu-prof-dir=/tmp/prof`. A profile is written only when the process exits by
- * itself, so profiled processes also get a hook that ends them soon after SIGTERM.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`. A profile is written when the process exits by itself,
+ * which a worker does soon after SIGTERM.
  */
 export function workerNodeArgs() {
-  const args = (process.env.BENCH_WORKER_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  return args.some((a) => a.startsWith("--cpu-prof") || a.startsWith("--heap-prof")) ? [...args, "--import", EXIT_ON_TERM] : args;
+  return (process.env.BENCH_WORKER_NODE_ARGS ?? "").split(" ").filter(Boolean);
 }
 
 export class Cluster {
