@@ -81,7 +81,9 @@ export class PluginVersions {
 
   /**
    * Whether the runtime serves a version `target` accepts now, with nothing to wait for (the
-   * first part of `prepare`, for callers that skip waiting when nothing needs loading).
+   * first part of `prepare`, for callers that skip waiting when nothing needs loading). When an
+   * older version serves meanwhile, the target's version starts loading in the background, as
+   * `prepare` would.
    */
   servesNow(target: CallTarget): boolean {
     const { record } = target;

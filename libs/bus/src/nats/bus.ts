@@ -86,14 +86,20 @@ class NatsBus implements Bus {
   }
 
   publish(subject: string, data: Uint8Array, options: PublishOptions = {}): void {
-    this.#checkOpen();
-    checkSubject(subject);
-    checkHeaders(options.headers);
+    const headers = this.#checkedSend(subject, options);
     try {
-      this.nc.publish(subject, data, { headers: toNatsHeaders(options.headers) });
+      this.nc.publish(subject, data, { headers });
     } catch (err) {
       throw toBusError(err, subject);
     }
+  }
+
+  /** Refuses a send to `subject` that cannot go out (closed bus, bad subject or headers); its headers for nats.js. */
+  #checkedSend(subject: string, options: { readonly headers?: PublishOptions["headers"] }): MsgHdrs | undefined {
+    this.#checkOpen();
+    checkSubject(subject);
+    checkHeaders(options.headers);
+    return toNatsHeaders(options.headers);
   }
 
   subscribe(subject: string, options: SubscribeOptions, handler: MessageHandler): Subscription {
@@ -124,15 +130,10 @@ class NatsBus implements Bus {
   }
 
   async request(subject: string, data: Uint8Array, options: RequestOptions): Promise<BusMessage> {
-    this.#checkOpen();
-    checkSubject(subject);
-    checkHeaders(options.headers);
+    const headers = this.#checkedSend(subject, options);
     checkTimeout(options.timeoutMs);
     try {
-      const reply = await this.nc.request(subject, data, {
-        timeout: options.timeoutMs,
-        headers: toNatsHeaders(options.headers),
-      });
+      const reply = await this.nc.request(subject, data, { timeout: options.timeoutMs, headers });
       return toBusMessage(reply);
     } catch (err) {
       const mapped = toBusError(err, subject);
@@ -149,10 +150,7 @@ class NatsBus implements Bus {
   respond(request: BusMessage, data: Uint8Array, options: PublishOptions = {}): boolean {
     if (request.reply === undefined) return false;
     // Everything a publish would refuse is refused here, at once, as `publish` would.
-    this.#checkOpen();
-    checkSubject(request.reply);
-    checkHeaders(options.headers);
-    const headers = toNatsHeaders(options.headers);
+    const headers = this.#checkedSend(request.reply, options);
     const maxPayload = this.nc.info?.max_payload;
     if (maxPayload !== undefined && data.length + headerBytes(headers) > maxPayload) {
       throw toBusError(InvalidArgumentError.format("payload", "max_payload size exceeded"), request.reply);
@@ -200,12 +198,10 @@ class NatsBus implements Bus {
   }
 
   async persist(subject: string, data: Uint8Array, options: PersistOptions = {}): Promise<PersistAck> {
-    this.#checkOpen();
-    checkSubject(subject);
-    checkHeaders(options.headers);
+    const headers = this.#checkedSend(subject, options);
     try {
       const ack = await this.#js.publish(subject, data, {
-        headers: toNatsHeaders(options.headers),
+        headers,
         ...(options.messageId === undefined ? {} : { msgID: options.messageId }),
       });
       return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
