@@ -33,16 +33,19 @@ describe("a cluster of processes", () => {
   it("serves calls on both workers, and survives one killed with SIGKILL", async () => {
     await start("registry");
     const workers = [await start("worker"), await start("worker")];
+    // Callable on both workers: each sees the plugin READY on its own (the queue group spreads a
+    // round of calls over both), a few milliseconds apart.
     await waitFor(
       async () => {
         try {
-          return JSON.stringify(await mbid()) === '{"mbid":"1234567890"}';
+          const round = await Promise.all(Array.from({ length: 10 }, () => mbid()));
+          return round.every((answer) => JSON.stringify(answer) === '{"mbid":"1234567890"}');
         } catch {
           return false;
         }
       },
       30_000,
-      () => "fake_artist_agent never became callable",
+      () => "fake_artist_agent never became callable on both workers",
     );
 
     // Within the per-plugin queue cap of the two workers (runtime.maxQueuedCalls).
